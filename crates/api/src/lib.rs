@@ -1,0 +1,41 @@
+//! eddy's wire formats: bytes in, engine call, bytes out.
+//!
+//! # Layout
+//!
+//! - `router.rs`: one HTTP entry point for every AWS API; reads which service a request is
+//!   for from `X-Amz-Target`, the form's `Action`/`Version`, the SigV4 credential scope or
+//!   the path, and hands it to that service's module.
+//! - `sigv4.rs`: AWS Signature Version 4 verification.
+//! - `sqs/`: the SQS actions over AWS JSON 1.0 and the query protocol.
+//! - `sts.rs`: STS `GetCallerIdentity`.
+//!
+//! # Invariants
+//!
+//! - No SQS semantics here: validation of values and every state change is the engine's.
+//! - Every error reaches the client as AWS would send it; internal details only reach the log.
+
+use std::collections::BTreeMap;
+
+use engine::Engine;
+
+/// One access key eddy accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    pub secret_access_key: String,
+    /// The account requests signed with this key act in.
+    pub account: String,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// Access key id → key. When empty, signatures are not checked (loopback development);
+    /// otherwise every request must carry a valid SigV4 signature by one of these keys.
+    pub access_keys: BTreeMap<String, AccessKey>,
+}
+
+/// The whole HTTP application for one engine.
+pub fn app(engine: Engine, config: ApiConfig) -> axum::Router {
+    let _ = (engine, config);
+    axum::Router::new()
+}

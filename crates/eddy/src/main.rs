@@ -1,0 +1,3 @@
+//! The `eddy` binary: parses the command line and runs a subcommand.
+
+fn main() {}

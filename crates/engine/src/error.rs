@@ -1,0 +1,64 @@
+//! The engine's one error enum. Each variant is one AWS error; the api crate maps every
+//! variant to its HTTP status and wire code in one exhaustive `match`. The `String`s are
+//! the messages AWS gives, written by the engine where the failure is found.
+
+/// Everything an engine call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `AWS.SimpleQueueService.NonExistentQueue` / `QueueDoesNotExist`.
+    #[error("The specified queue does not exist.")]
+    QueueDoesNotExist,
+    /// `QueueAlreadyExists` / `QueueNameExists`: same name, different attributes.
+    #[error("{0}")]
+    QueueNameExists(String),
+    /// `AWS.SimpleQueueService.QueueDeletedRecently`.
+    #[error("{0}")]
+    QueueDeletedRecently(String),
+    #[error("{0}")]
+    InvalidAttributeName(String),
+    #[error("{0}")]
+    InvalidAttributeValue(String),
+    /// `InvalidParameterValue`: also what SQS answers for a too-long message.
+    #[error("{0}")]
+    InvalidParameterValue(String),
+    #[error("{0}")]
+    MissingParameter(String),
+    #[error("{0}")]
+    ReceiptHandleIsInvalid(String),
+    /// `AWS.SimpleQueueService.MessageNotInflight`.
+    #[error("{0}")]
+    MessageNotInflight(String),
+    #[error("{0}")]
+    InvalidMessageContents(String),
+    /// `AWS.SimpleQueueService.PurgeQueueInProgress`.
+    #[error("{0}")]
+    PurgeQueueInProgress(String),
+    /// `AWS.SimpleQueueService.EmptyBatchRequest`.
+    #[error("{0}")]
+    EmptyBatchRequest(String),
+    /// `AWS.SimpleQueueService.TooManyEntriesInBatchRequest`.
+    #[error("{0}")]
+    TooManyEntriesInBatchRequest(String),
+    /// `AWS.SimpleQueueService.BatchEntryIdsNotDistinct`.
+    #[error("{0}")]
+    BatchEntryIdsNotDistinct(String),
+    /// `AWS.SimpleQueueService.InvalidBatchEntryId`.
+    #[error("{0}")]
+    InvalidBatchEntryId(String),
+    /// `AWS.SimpleQueueService.BatchRequestTooLong`.
+    #[error("{0}")]
+    BatchRequestTooLong(String),
+    #[error("{0}")]
+    OverLimit(String),
+    /// `ResourceNotFoundException` (message move tasks).
+    #[error("{0}")]
+    ResourceNotFound(String),
+    /// `AWS.SimpleQueueService.UnsupportedOperation`.
+    #[error("{0}")]
+    UnsupportedOperation(String),
+    /// The store failed; the client sees a generic internal error, the log the detail.
+    #[error("store: {0}")]
+    Store(#[from] store::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,95 @@
+//! eddy's semantics: what queues (and later topics, functions and mappings) do, with no
+//! HTTP and no SQL.
+//!
+//! # Layout
+//!
+//! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
+//! - `error.rs`: the engine's one error enum, one variant per AWS error.
+//! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
+//! - `workers.rs`: named background workers (retention, deduplication expiry, message move
+//!   tasks) under one shutdown signal.
+//!
+//! # Invariants
+//!
+//! - The engine never imports HTTP types (axum, hyper) and never writes SQL.
+//! - Every acknowledged change is committed by the store before the method returns.
+//! - "Now" is read from the engine's clock only.
+
+pub mod clock;
+mod error;
+pub mod sqs;
+mod workers;
+pub use workers::Workers;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Result};
+pub use store::Store;
+pub use tokio_util::sync::CancellationToken;
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The account of unsigned requests and of access keys with no account of their own.
+    pub default_account: String,
+    pub region: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            default_account: "000000000000".to_string(),
+            region: "us-east-1".to_string(),
+        }
+    }
+}
+
+/// The handle the api layer calls. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    /// Cancelled when the server shuts down: long polls return early, workers stop.
+    shutdown: CancellationToken,
+}
+
+impl Engine {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+        shutdown: CancellationToken,
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                config,
+                shutdown,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn now(&self) -> store::Millis {
+        self.inner.clock.now()
+    }
+
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+}

@@ -1,0 +1,1 @@
+//! The behaviour every backend must show, as one suite run against each backend.

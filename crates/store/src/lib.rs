@@ -1,0 +1,240 @@
+//! Durable storage for eddy: a [`Store`] handle over a private [`Backend`] trait.
+//!
+//! # Layout
+//!
+//! - `model.rs`: the records and the inputs and outcomes of every operation.
+//! - `error.rs`: the store's one error enum.
+//! - `sqlite/`: the embedded default backend (WAL, `synchronous=FULL`, one writer thread
+//!   with group commit, a pool of readers, checkpoints off the commit path).
+//! - `conformance.rs`: the behaviour every backend must show, run against each of them.
+//!
+//! # Invariants
+//!
+//! - An operation that changes data returns only after its effect is committed durably.
+//! - Operations are expressed at the level of "claim up to n visible messages of queue q
+//!   until t", never as row cursors, so that a backend shared by several eddy nodes
+//!   (PostgreSQL, with `FOR UPDATE SKIP LOCKED`) fits the same trait.
+//! - The store never interprets SQS attributes or message metadata: the engine hands it
+//!   plain timestamps, ids and opaque strings.
+
+pub mod conformance;
+mod error;
+pub mod model;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use error::Error;
+pub use model::*;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The handle every other layer holds. Cheap to clone.
+#[derive(Clone)]
+pub struct Store(Arc<dyn Backend>);
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Store").field(&self.0.name()).finish()
+    }
+}
+
+/// Settings of the embedded SQLite backend.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Most operations one commit may carry.
+    pub max_batch: usize,
+    /// Read connections in the pool.
+    pub readers: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            max_batch: 1000,
+            readers: 4,
+        }
+    }
+}
+
+/// Opens the store named by `url`: `sqlite:<path>` or a plain directory path for the
+/// embedded backend (the database file is `<dir>/eddy.db`). `postgres://…` is reserved for
+/// the PostgreSQL backend.
+pub async fn open(url: &str) -> Result<Store> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(Error::Unsupported(
+            "the PostgreSQL backend is not built yet".to_string(),
+        ));
+    }
+    let path = url.strip_prefix("sqlite:").unwrap_or(url);
+    open_sqlite(Path::new(path), SqliteOptions::default()).await
+}
+
+/// Opens (creating if needed) the embedded SQLite store in directory `dir`.
+pub async fn open_sqlite(dir: &Path, options: SqliteOptions) -> Result<Store> {
+    // The SQLite backend lands in `sqlite/`; until then opening fails cleanly.
+    let _ = (dir, options);
+    Err(Error::Unsupported("sqlite backend not built yet".to_string()))
+}
+
+impl Store {
+    /// Which backend this is, for logs.
+    pub fn backend_name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Whether this process is the only writer (true for SQLite). Engines may cache what
+    /// they read only when it is.
+    pub fn is_sole_writer(&self) -> bool {
+        self.0.is_sole_writer()
+    }
+
+    pub async fn create_queue(&self, queue: NewQueue) -> Result<CreateQueueOutcome> {
+        self.0.create_queue(queue).await
+    }
+    pub async fn get_queue(&self, account: &str, name: &str) -> Result<Option<QueueRecord>> {
+        self.0.get_queue(account, name).await
+    }
+    pub async fn get_queue_by_id(&self, id: QueueId) -> Result<Option<QueueRecord>> {
+        self.0.get_queue_by_id(id).await
+    }
+    /// Queues of `account` (all accounts when `None`) whose name starts with `prefix`,
+    /// ordered by name, names strictly after `after`, at most `limit`.
+    pub async fn list_queues(
+        &self,
+        account: Option<&str>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QueueRecord>> {
+        self.0.list_queues(account, prefix, after, limit).await
+    }
+    /// Returns the updated record, or `None` when the queue does not exist.
+    pub async fn update_queue(
+        &self,
+        id: QueueId,
+        update: QueueUpdate,
+    ) -> Result<Option<QueueRecord>> {
+        self.0.update_queue(id, update).await
+    }
+    /// Deletes the queue and all its messages; returns false when it did not exist.
+    pub async fn delete_queue(&self, id: QueueId, now: Millis) -> Result<bool> {
+        self.0.delete_queue(id, now).await
+    }
+
+    /// Enqueues messages in order, in one commit. FIFO duplicates are reported, not stored.
+    pub async fn send_messages(
+        &self,
+        queue: QueueId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<SendOutcome>> {
+        self.0.send_messages(queue, messages).await
+    }
+    pub async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome> {
+        self.0.claim_messages(request).await
+    }
+    pub async fn delete_messages(
+        &self,
+        queue: QueueId,
+        receipts: Vec<Receipt>,
+    ) -> Result<Vec<DeleteOutcome>> {
+        self.0.delete_messages(queue, receipts).await
+    }
+    /// Sets the visibility of each in-flight message to the paired instant, at `now`.
+    pub async fn change_visibility(
+        &self,
+        queue: QueueId,
+        changes: Vec<(Receipt, Millis)>,
+        now: Millis,
+    ) -> Result<Vec<VisibilityChange>> {
+        self.0.change_visibility(queue, changes, now).await
+    }
+    /// Deletes every message of the queue sent at or before `now`; returns how many.
+    pub async fn purge_queue(&self, queue: QueueId, now: Millis) -> Result<u64> {
+        self.0.purge_queue(queue, now).await
+    }
+    pub async fn message_counts(&self, queue: QueueId, now: Millis) -> Result<MessageCounts> {
+        self.0.message_counts(queue, now).await
+    }
+    /// The earliest instant after `now` at which a message of the queue becomes visible.
+    pub async fn next_visible_at(&self, queue: QueueId, now: Millis) -> Result<Option<Millis>> {
+        self.0.next_visible_at(queue, now).await
+    }
+    /// Deletes messages sent before `retained_since`; returns how many.
+    pub async fn expire_messages(&self, queue: QueueId, retained_since: Millis) -> Result<u64> {
+        self.0.expire_messages(queue, retained_since).await
+    }
+    /// Forgets deduplication ids and receive attempts that expired before `now`.
+    pub async fn expire_deduplication(&self, now: Millis) -> Result<u64> {
+        self.0.expire_deduplication(now).await
+    }
+    /// Moves messages between queues in one commit; returns how many moved.
+    pub async fn move_messages(&self, request: MoveRequest) -> Result<u64> {
+        self.0.move_messages(request).await
+    }
+    /// Messages of `queue` sent before `sent_before` (what a move task has to move).
+    pub async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64> {
+        self.0.count_messages_before(queue, sent_before).await
+    }
+
+    /// Inserts or replaces a move task (keyed by handle).
+    pub async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()> {
+        self.0.put_move_task(task).await
+    }
+    /// Move tasks of a source queue ARN, newest first; all tasks when `None`.
+    pub async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>> {
+        self.0.list_move_tasks(source_arn).await
+    }
+}
+
+/// What a storage backend must do. Private to the crate: everyone else goes through
+/// [`Store`], which [`open`] builds.
+#[async_trait]
+trait Backend: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn is_sole_writer(&self) -> bool;
+
+    async fn create_queue(&self, queue: NewQueue) -> Result<CreateQueueOutcome>;
+    async fn get_queue(&self, account: &str, name: &str) -> Result<Option<QueueRecord>>;
+    async fn get_queue_by_id(&self, id: QueueId) -> Result<Option<QueueRecord>>;
+    async fn list_queues(
+        &self,
+        account: Option<&str>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QueueRecord>>;
+    async fn update_queue(&self, id: QueueId, update: QueueUpdate) -> Result<Option<QueueRecord>>;
+    async fn delete_queue(&self, id: QueueId, now: Millis) -> Result<bool>;
+
+    async fn send_messages(
+        &self,
+        queue: QueueId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<SendOutcome>>;
+    async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome>;
+    async fn delete_messages(
+        &self,
+        queue: QueueId,
+        receipts: Vec<Receipt>,
+    ) -> Result<Vec<DeleteOutcome>>;
+    async fn change_visibility(
+        &self,
+        queue: QueueId,
+        changes: Vec<(Receipt, Millis)>,
+        now: Millis,
+    ) -> Result<Vec<VisibilityChange>>;
+    async fn purge_queue(&self, queue: QueueId, now: Millis) -> Result<u64>;
+    async fn message_counts(&self, queue: QueueId, now: Millis) -> Result<MessageCounts>;
+    async fn next_visible_at(&self, queue: QueueId, now: Millis) -> Result<Option<Millis>>;
+    async fn expire_messages(&self, queue: QueueId, retained_since: Millis) -> Result<u64>;
+    async fn expire_deduplication(&self, now: Millis) -> Result<u64>;
+    async fn move_messages(&self, request: MoveRequest) -> Result<u64>;
+    async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64>;
+
+    async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()>;
+    async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>>;
+}

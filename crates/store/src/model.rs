@@ -1,0 +1,232 @@
+//! The records the store keeps and the operations' inputs and outcomes.
+//!
+//! These types know timestamps, ids and opaque payloads, never SQS semantics: the engine
+//! decides what a visibility timeout or a redrive policy means and hands the store plain
+//! numbers ("claim up to n messages visible at `now`, hide them until `visible_until`").
+
+use std::collections::BTreeMap;
+
+/// Milliseconds since the Unix epoch. Every timestamp in the store is one of these.
+pub type Millis = i64;
+
+/// Store-assigned id of a queue. Never reused, so a message of a deleted queue can
+/// never resurface in a new queue of the same name.
+pub type QueueId = i64;
+
+/// A queue as stored. `attributes` holds the settable SQS attributes exactly as the engine
+/// normalised them (for example `"VisibilityTimeout" → "30"`); the store does not interpret them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRecord {
+    pub id: QueueId,
+    pub account: String,
+    pub name: String,
+    pub fifo: bool,
+    pub attributes: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: Millis,
+    pub last_modified_at: Millis,
+    /// When the last PurgeQueue started, if ever; the engine enforces one purge per 60 s.
+    pub purged_at: Option<Millis>,
+}
+
+/// Input of [`crate::Store::create_queue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQueue {
+    pub account: String,
+    pub name: String,
+    pub fifo: bool,
+    pub attributes: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub now: Millis,
+    /// A queue of the same account and name deleted at or after this instant blocks the
+    /// create (SQS: "wait 60 seconds after deleting a queue before creating one with the same name").
+    pub deleted_since: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateQueueOutcome {
+    Created(QueueRecord),
+    /// A live queue of that name exists; the engine compares attributes.
+    Exists(QueueRecord),
+    /// A queue of that name was deleted at the given instant, after `deleted_since`.
+    DeletedRecently(Millis),
+}
+
+/// Which fields of a queue an update replaces; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueUpdate {
+    pub attributes: Option<BTreeMap<String, String>>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub purged_at: Option<Millis>,
+    pub now: Millis,
+}
+
+/// FIFO deduplication key of a message: a send with the same `scope` and `id` while an
+/// earlier entry is unexpired is a duplicate, acknowledged but not enqueued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deduplication {
+    /// The message group for `DeduplicationScope=messageGroup`, empty for `queue` scope.
+    pub scope: String,
+    pub id: String,
+    pub expires_at: Millis,
+}
+
+/// One message to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub message_id: String,
+    pub body: String,
+    /// Engine-owned serialised metadata (message attributes, system attributes, digests).
+    pub meta: String,
+    pub sent_at: Millis,
+    /// `sent_at` plus the message's delay.
+    pub visible_at: Millis,
+    pub group_id: Option<String>,
+    pub deduplication: Option<Deduplication>,
+}
+
+/// What a send did with one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOutcome {
+    /// The id of the stored message; for a duplicate, the id of the original.
+    pub message_id: String,
+    /// Monotonic per store, assigned at commit; for a duplicate, the original's.
+    pub sequence: i64,
+    pub duplicate: bool,
+}
+
+/// Names one receive of one message. Opaque to clients once the engine encodes it.
+/// A re-delivery gets a new nonce, so a handle from an earlier receive is recognisably stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Receipt {
+    pub sequence: i64,
+    pub nonce: i64,
+}
+
+/// Move messages that were already received `max_receive_count` times to another queue
+/// instead of delivering them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redrive {
+    pub dead_letter_queue: QueueId,
+    pub max_receive_count: u32,
+    /// Recorded on each moved message as its `DeadLetterQueueSourceArn`.
+    pub source_arn: String,
+}
+
+/// Input of [`crate::Store::claim_messages`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub queue: QueueId,
+    pub max_messages: usize,
+    pub now: Millis,
+    /// The claimed messages stay invisible until this instant.
+    pub visible_until: Millis,
+    /// FIFO: a message group is offered only when its oldest message is visible, and then
+    /// its messages in order; a group with a message in flight is held back.
+    pub fifo: bool,
+    /// Messages sent before this instant have outlived the retention period: never
+    /// delivered, deleted by the claim.
+    pub retained_since: Millis,
+    pub redrive: Option<Redrive>,
+    /// FIFO `ReceiveRequestAttemptId`: a retried receive with the same id, while its
+    /// messages are still in flight under the handles it returned, gets the same messages
+    /// and handles back.
+    pub attempt: Option<ReceiveAttempt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiveAttempt {
+    pub id: String,
+    pub expires_at: Millis,
+}
+
+/// A message handed out by a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMessage {
+    pub receipt: Receipt,
+    pub message_id: String,
+    pub body: String,
+    pub meta: String,
+    pub sent_at: Millis,
+    /// Including this receive.
+    pub receive_count: u32,
+    pub first_received_at: Millis,
+    pub group_id: Option<String>,
+    pub deduplication_id: Option<String>,
+    /// Set on messages that a redrive moved here.
+    pub dead_letter_source_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimOutcome {
+    pub messages: Vec<ClaimedMessage>,
+    /// How many messages this claim moved to the dead-letter queue.
+    pub dead_lettered: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    Deleted,
+    /// The message no longer exists (already deleted, expired or moved). SQS answers success.
+    AlreadyGone,
+    /// The message exists but was received again since this handle was issued; it is kept.
+    Stale,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisibilityChange {
+    Changed,
+    /// The handle is current but the message is not in flight (its visibility expired).
+    NotInFlight,
+    /// The message is gone or the handle is stale.
+    Unknown,
+}
+
+/// Message counts behind `ApproximateNumberOfMessages*`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessageCounts {
+    pub visible: u64,
+    /// Received and not yet visible again.
+    pub in_flight: u64,
+    /// Never received and not yet visible (delay).
+    pub delayed: u64,
+}
+
+/// Where a move takes messages: one destination queue, or for a dead-letter queue's
+/// redrive back, each message's own source (its `dead_letter_source_arn`) resolved by the
+/// engine to a queue id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveDestination {
+    Queue(QueueId),
+    /// Source ARN → queue id for every source the engine could resolve; messages whose
+    /// source is not in the map stay where they are.
+    OriginalSources(BTreeMap<String, QueueId>),
+}
+
+/// Input of [`crate::Store::move_messages`]: moves up to `max_messages` of the oldest
+/// messages of `from` that were sent before `sent_before` and are not in flight. Moved
+/// messages keep their id, body, metadata, group and sent time, and start with a receive
+/// count of zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveRequest {
+    pub from: QueueId,
+    pub to: MoveDestination,
+    pub max_messages: usize,
+    pub sent_before: Millis,
+    pub now: Millis,
+}
+
+/// A message move task (StartMessageMoveTask), as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveTaskRecord {
+    pub handle: String,
+    pub source_arn: String,
+    pub destination_arn: Option<String>,
+    pub max_per_second: Option<u32>,
+    /// `RUNNING`, `COMPLETED`, `CANCELLING`, `CANCELLED` or `FAILED`.
+    pub status: String,
+    pub moved: u64,
+    pub to_move: u64,
+    pub failure_reason: Option<String>,
+    pub started_at: Millis,
+}
