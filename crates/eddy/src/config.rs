@@ -1,0 +1,297 @@
+//! `eddy serve` settings: command-line flags and `EDDY_*` variables, over an optional
+//! `eddy.toml`, over built-in defaults — in that order of precedence.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// Flags of `eddy serve`. Every flag also reads an `EDDY_*` variable; a flag left unset
+/// falls back to `eddy.toml`, then to the default shown.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:4566].
+    #[arg(long, env = "EDDY_BIND")]
+    pub bind: Option<String>,
+    /// Directory of the embedded database [default: ./.eddy].
+    #[arg(long, env = "EDDY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Store URL; overrides --data-dir (`sqlite:<dir>`).
+    #[arg(long = "store", env = "EDDY_STORE_URL")]
+    pub store_url: Option<String>,
+    /// Configuration file [default: ./eddy.toml when it exists].
+    #[arg(long, env = "EDDY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Account id of unsigned requests and of keys without their own [default: 000000000000].
+    #[arg(long, env = "EDDY_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// Region shown in ARNs [default: us-east-1].
+    #[arg(long, env = "EDDY_REGION")]
+    pub region: Option<String>,
+    /// Access key id that requests must be signed with (SigV4).
+    #[arg(long, env = "EDDY_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// Secret of --access-key-id.
+    #[arg(long, env = "EDDY_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: Option<String>,
+    /// TOML file with `[[access_keys]]` entries (id, secret, optional account).
+    #[arg(long, env = "EDDY_CREDENTIALS_FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// Allow a non-loopback address without credentials.
+    #[arg(long, env = "EDDY_INSECURE")]
+    pub insecure: bool,
+    /// Log format: `text` or `json` [default: text].
+    #[arg(long, env = "EDDY_LOG_FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// The contents of `eddy.toml` (and of a credentials file, which uses only `access_keys`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub store: Option<String>,
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub log_format: Option<String>,
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyConfig>,
+    #[serde(default)]
+    pub queues: Vec<QueueConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    pub id: String,
+    pub secret: String,
+    /// The account this key acts in; the server's account when absent.
+    pub account: Option<String>,
+}
+
+/// A queue to create at start-up when it does not exist yet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    pub name: String,
+    /// SQS attributes as CreateQueue takes them, e.g. `{ VisibilityTimeout = "60" }`.
+    /// Numbers and booleans are accepted and turned into strings.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The owning account; the server's account when absent.
+    pub account: Option<String>,
+}
+
+impl QueueConfig {
+    /// Attribute values as the strings SQS expects.
+    pub fn attribute_strings(&self) -> BTreeMap<String, String> {
+        self.attributes
+            .iter()
+            .map(|(name, value)| {
+                let text = match value {
+                    toml::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                (name.clone(), text)
+            })
+            .collect()
+    }
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: SocketAddr,
+    pub store_url: String,
+    pub account_id: String,
+    pub region: String,
+    pub access_keys: BTreeMap<String, api::AccessKey>,
+    pub insecure: bool,
+    pub log_format: LogFormat,
+    pub queues: Vec<QueueConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Settings {
+    /// Merges flags over the configuration file over defaults, and checks the result.
+    pub fn resolve(args: &ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &args.config {
+            Some(path) => read_file_config(path)?,
+            None if Path::new("eddy.toml").exists() => read_file_config(Path::new("eddy.toml"))?,
+            None => FileConfig::default(),
+        };
+        let bind_text = args
+            .bind
+            .clone()
+            .or(file.bind.clone())
+            .unwrap_or_else(|| "127.0.0.1:4566".to_string());
+        let bind: SocketAddr = bind_text.parse().with_context(|| {
+            format!("--bind {bind_text:?} is not an address like 127.0.0.1:4566")
+        })?;
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".eddy"));
+        let store_url = args
+            .store_url
+            .clone()
+            .or(file.store.clone())
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.display()));
+        let account_id = args
+            .account_id
+            .clone()
+            .or(file.account_id.clone())
+            .unwrap_or_else(|| "000000000000".to_string());
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("account id {account_id:?} must be 12 digits");
+        }
+        let region = args
+            .region
+            .clone()
+            .or(file.region.clone())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let log_format = match args
+            .log_format
+            .as_deref()
+            .or(file.log_format.as_deref())
+            .unwrap_or("text")
+        {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => bail!("log format {other:?} is neither `text` nor `json`"),
+        };
+
+        let mut key_configs = file.access_keys.clone();
+        if let Some(path) = &args.credentials_file {
+            key_configs.extend(read_file_config(path)?.access_keys);
+        }
+        match (&args.access_key_id, &args.secret_access_key) {
+            (Some(id), Some(secret)) => key_configs.push(AccessKeyConfig {
+                id: id.clone(),
+                secret: secret.clone(),
+                account: None,
+            }),
+            (None, None) => {}
+            _ => bail!("--access-key-id and --secret-access-key go together"),
+        }
+        let mut access_keys = BTreeMap::new();
+        for key in key_configs {
+            let account = key.account.unwrap_or_else(|| account_id.clone());
+            access_keys.insert(
+                key.id,
+                api::AccessKey {
+                    secret_access_key: key.secret,
+                    account,
+                },
+            );
+        }
+
+        if !bind.ip().is_loopback() && access_keys.is_empty() && !args.insecure {
+            bail!(
+                "refusing to listen on {bind} without credentials: set EDDY_ACCESS_KEY_ID and \
+                 EDDY_SECRET_ACCESS_KEY (or --credentials-file), or pass --insecure"
+            );
+        }
+
+        Ok(Settings {
+            bind,
+            store_url,
+            account_id,
+            region,
+            access_keys,
+            insecure: args.insecure,
+            log_format,
+            queues: file.queues,
+        })
+    }
+}
+
+fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_loopback_4566_with_the_default_account() {
+        let settings = Settings::resolve(&ServeArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:4566");
+        assert_eq!(settings.account_id, "000000000000");
+        assert_eq!(settings.store_url, "sqlite:.eddy");
+        assert!(settings.access_keys.is_empty());
+    }
+
+    #[test]
+    fn non_loopback_bind_without_credentials_is_refused_unless_insecure() {
+        let args = ServeArgs {
+            bind: Some("0.0.0.0:4566".into()),
+            config: Some(PathBuf::from("/dev/null")),
+            ..ServeArgs::default()
+        };
+        assert!(Settings::resolve(&args).is_err());
+        let insecure = ServeArgs {
+            insecure: true,
+            ..args.clone()
+        };
+        assert!(Settings::resolve(&insecure).is_ok());
+        let with_key = ServeArgs {
+            access_key_id: Some("AKID".into()),
+            secret_access_key: Some("secret".into()),
+            ..args
+        };
+        assert!(Settings::resolve(&with_key).is_ok());
+    }
+
+    #[test]
+    fn file_declares_queues_and_keys_and_flags_win_over_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("eddy.toml");
+        std::fs::write(
+            &path,
+            r#"
+bind = "127.0.0.1:5000"
+region = "eu-west-1"
+[[access_keys]]
+id = "AKIDA"
+secret = "sa"
+account = "111111111111"
+[[queues]]
+name = "orders"
+attributes = { VisibilityTimeout = 60, FifoQueue = false }
+"#,
+        )
+        .unwrap();
+        let settings = Settings::resolve(&ServeArgs {
+            config: Some(path),
+            region: Some("us-west-2".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(settings.bind.port(), 5000);
+        assert_eq!(settings.region, "us-west-2");
+        assert_eq!(settings.access_keys["AKIDA"].account, "111111111111");
+        let attributes = settings.queues[0].attribute_strings();
+        assert_eq!(attributes["VisibilityTimeout"], "60");
+        assert_eq!(attributes["FifoQueue"], "false");
+    }
+}

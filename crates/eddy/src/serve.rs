@@ -1,0 +1,139 @@
+//! `eddy serve`: opens the store, starts the engine and its workers, creates the queues
+//! the configuration declares, and serves every API on one port until SIGINT or SIGTERM.
+//!
+//! Shutdown order matters for durability: stop accepting connections and end long polls,
+//! let in-flight requests finish (each is answered only after its commit), stop the
+//! workers, then drop the engine so the store's writer drains and exits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use engine::sqs::{Caller, CreateQueueInput};
+use engine::{CancellationToken, Engine, EngineConfig, SystemClock};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+
+/// How long in-flight requests get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = store::open(&settings.store_url)
+        .await
+        .with_context(|| format!("cannot open store {}", settings.store_url))?;
+    tracing::info!(backend = store.backend_name(), url = %settings.store_url, "store open");
+
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let shutdown = CancellationToken::new();
+    let engine = Engine::new(
+        store,
+        Arc::new(SystemClock),
+        EngineConfig {
+            default_account: settings.account_id.clone(),
+            region: settings.region.clone(),
+        },
+        shutdown.clone(),
+    );
+    create_declared_queues(&engine, &settings).await?;
+    let workers = engine.start_workers();
+
+    let app = api::app(
+        engine.clone(),
+        api::ApiConfig {
+            access_keys: settings.access_keys.clone(),
+        },
+    );
+    let local_address = listener.local_addr()?;
+    // Tests and scripts read this first stdout line to learn the port.
+    let mut stdout = tokio::io::stdout();
+    stdout
+        .write_all(format!("listening on http://{local_address}\n").as_bytes())
+        .await?;
+    stdout.flush().await?;
+    tracing::info!(
+        address = %local_address,
+        startup_ms = started.elapsed().as_millis() as u64,
+        signed = !settings.access_keys.is_empty(),
+        "eddy is serving"
+    );
+
+    if settings.access_keys.is_empty() && !local_address.ip().is_loopback() && settings.insecure {
+        tracing::warn!("--insecure: accepting unsigned requests on a non-loopback address");
+    }
+
+    let signal_token = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown requested: finishing in-flight requests");
+        signal_token.cancel();
+    });
+
+    let server_token = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        server_token.cancelled().await;
+    });
+    let server = tokio::spawn(async move { server.await });
+    shutdown.cancelled().await;
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => tracing::error!(%error, "server error"),
+        Ok(Err(error)) => tracing::error!(%error, "server task failed"),
+        Err(_) => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
+    }
+    workers.join().await;
+    drop(engine);
+    tracing::info!("eddy stopped");
+    Ok(())
+}
+
+async fn create_declared_queues(engine: &Engine, settings: &Settings) -> anyhow::Result<()> {
+    for queue in &settings.queues {
+        let account = queue
+            .account
+            .clone()
+            .unwrap_or_else(|| settings.account_id.clone());
+        let caller = Caller {
+            sender_id: account.clone(),
+            account,
+        };
+        engine
+            .create_queue(
+                &caller,
+                CreateQueueInput {
+                    name: queue.name.clone(),
+                    attributes: queue.attribute_strings(),
+                    tags: queue.tags.clone(),
+                },
+            )
+            .await
+            .with_context(|| {
+                format!("cannot create queue {} from the configuration", queue.name)
+            })?;
+        tracing::info!(queue = %queue.name, "declared queue ready");
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut interrupt), Ok(mut terminate)) => {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        _ => {
+            // Without signal handlers, fall back to Ctrl-C only.
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

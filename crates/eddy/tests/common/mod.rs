@@ -1,0 +1,153 @@
+//! Shared helpers of the end-to-end tests: start a real `eddy serve` process on a loopback
+//! port with its own data directory, restart it, kill it with SIGKILL, and build SDK clients.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `eddy serve` child process. Killed (SIGKILL) when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub data_dir: PathBuf,
+    /// `http://127.0.0.1:<port>`
+    pub endpoint: String,
+    pub port: u16,
+    extra_args: Vec<String>,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts eddy on a free port with a fresh temporary data directory.
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts eddy with extra `serve` arguments.
+    pub fn start_with(extra_args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().to_path_buf();
+        let mut server = Server {
+            child: None,
+            data_dir,
+            endpoint: String::new(),
+            port: 0,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            _temp: Some(temp),
+        };
+        server.spawn(0);
+        server
+    }
+
+    /// Starts eddy on an existing data directory (not removed afterwards).
+    pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Server {
+        let mut server = Server {
+            child: None,
+            data_dir: data_dir.to_path_buf(),
+            endpoint: String::new(),
+            port: 0,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            _temp: None,
+        };
+        server.spawn(0);
+        server
+    }
+
+    fn spawn(&mut self, port: u16) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_eddy"));
+        command
+            .arg("serve")
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.extra_args)
+            .env("EDDY_LOG", std::env::var("EDDY_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("spawn eddy");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        // The first stdout line is `listening on http://127.0.0.1:<port>`.
+        reader.read_line(&mut line).expect("read listening line");
+        let endpoint = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from eddy: {line:?}"))
+            .to_string();
+        self.port = endpoint.rsplit(':').next().unwrap().parse().unwrap();
+        self.endpoint = endpoint;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown path runs, as in a crash or power cut.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a graceful exit; returns the exit status code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let child = self.child.take()?;
+        let pid = child.id();
+        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        let mut child = child;
+        let status = child.wait().ok()?;
+        status.code()
+    }
+
+    /// Starts the server again on the same data directory and the same port.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let port = self.port;
+        // The port may linger briefly; retry a few times before taking any port.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+            if free || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.spawn(port);
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// An aws-sdk-sqs client for `endpoint` with static test credentials.
+pub async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&config)
+}
