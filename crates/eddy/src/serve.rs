@@ -101,7 +101,7 @@ async fn create_declared_queues(engine: &Engine, settings: &Settings) -> anyhow:
             sender_id: account.clone(),
             account,
         };
-        engine
+        let created = engine
             .create_queue(
                 &caller,
                 CreateQueueInput {
@@ -110,10 +110,20 @@ async fn create_declared_queues(engine: &Engine, settings: &Settings) -> anyhow:
                     tags: queue.tags.clone(),
                 },
             )
-            .await
-            .with_context(|| {
-                format!("cannot create queue {} from the configuration", queue.name)
-            })?;
+            .await;
+        match created {
+            Ok(_) => {}
+            // The configuration creates what is absent; it never rewrites a live queue.
+            Err(engine::Error::QueueNameExists(reason)) => {
+                tracing::warn!(queue = %queue.name, %reason, "declared queue exists with other attributes; left as it is");
+                continue;
+            }
+            Err(error) => {
+                return Err(error).with_context(|| {
+                    format!("cannot create queue {} from the configuration", queue.name)
+                });
+            }
+        }
         tracing::info!(queue = %queue.name, "declared queue ready");
     }
     Ok(())
