@@ -17,6 +17,7 @@
 //! - The store never interprets SQS attributes or message metadata: the engine hands it
 //!   plain timestamps, ids and opaque strings.
 
+#[doc(hidden)]
 pub mod conformance;
 mod error;
 pub mod model;
@@ -75,9 +76,7 @@ pub async fn open(url: &str) -> Result<Store> {
 
 /// Opens (creating if needed) the embedded SQLite store in directory `dir`.
 pub async fn open_sqlite(dir: &Path, options: SqliteOptions) -> Result<Store> {
-    // The SQLite backend lands in `sqlite/`; until then opening fails cleanly.
-    let _ = (dir, options);
-    Err(Error::Unsupported("sqlite backend not built yet".to_string()))
+    Ok(Store(sqlite::open(dir, options).await?))
 }
 
 impl Store {

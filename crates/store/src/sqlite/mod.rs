@@ -1,1 +1,342 @@
 //! The embedded SQLite backend.
+//!
+//! # Concurrency skeleton
+//!
+//! - One writer thread ([`writer`]) owns the only write connection and commits operations
+//!   in groups: one transaction and one fsync for everything queued (`synchronous=FULL`).
+//! - Reads that need SQL go to a small pool of read connections on blocking threads; WAL
+//!   lets them run beside the writer and see only committed data.
+//! - Queue records are served from memory ([`cache`]): this process is the database's only
+//!   writer, and the writer publishes each committed queue change before answering.
+//! - A checkpointer thread copies the WAL back into the database every second with
+//!   `PRAGMA wal_checkpoint(PASSIVE)`, which never waits for (or blocks) the writer;
+//!   automatic checkpoints on the commit path are disabled.
+//!
+//! Dropping the last [`crate::Store`] handle closes the channel; the writer finishes the
+//! operations already queued, and the drop waits for it so the database can be reopened
+//! at once.
+
+mod cache;
+mod ops;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use self::cache::{QueueCache, QueueChange};
+use self::writer::{Reply, WriteOp};
+use crate::model::*;
+use crate::{Backend, Error, Result, SqliteOptions};
+
+/// How long a connection waits for a lock before giving up (checkpoints, a second opener).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the checkpointer runs.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+/// The WAL file is truncated back to this size when it is reset after a checkpoint.
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
+pub(crate) struct SqliteBackend {
+    writes: Option<mpsc::Sender<WriteOp>>,
+    writer: Option<JoinHandle<()>>,
+    stop_checkpoints: Option<mpsc::Sender<()>>,
+    checkpointer: Option<JoinHandle<()>>,
+    cache: Arc<RwLock<QueueCache>>,
+    readers: Arc<ReaderPool>,
+}
+
+/// Opens (creating if needed) `<dir>/eddy.db`, brings its schema up to date and starts the
+/// writer and checkpointer threads.
+pub(crate) async fn open(dir: &Path, options: SqliteOptions) -> Result<Arc<dyn Backend>> {
+    let dir = dir.to_path_buf();
+    let backend = tokio::task::spawn_blocking(move || open_blocking(&dir, options))
+        .await
+        .map_err(|error| Error::Io(std::io::Error::other(error)))??;
+    Ok(Arc::new(backend))
+}
+
+fn open_blocking(dir: &Path, options: SqliteOptions) -> Result<SqliteBackend> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("eddy.db");
+    let mut connection = Connection::open(&path)?;
+    configure(&connection)?;
+    // WAL mode is persistent in the file; setting it is idempotent.
+    let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::Unsupported(format!(
+            "the database refused WAL mode (it is in {mode} mode)"
+        )));
+    }
+    connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+    connection.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+    connection.set_prepared_statement_cache_capacity(128);
+    schema::migrate(&mut connection)?;
+
+    let mut cache = QueueCache::default();
+    for record in ops::load_all_queues(&connection)? {
+        cache.apply(QueueChange::Upsert(record));
+    }
+    let cache = Arc::new(RwLock::new(cache));
+
+    let (writes, operations) = mpsc::channel();
+    let writer_cache = cache.clone();
+    let max_batch = options.max_batch;
+    let writer = std::thread::Builder::new()
+        .name("store-writer".to_string())
+        .spawn(move || writer::run(connection, operations, max_batch, writer_cache))?;
+
+    let checkpoint_connection = Connection::open(&path)?;
+    configure(&checkpoint_connection)?;
+    let (stop_checkpoints, stopped) = mpsc::channel();
+    let checkpointer = std::thread::Builder::new()
+        .name("store-checkpointer".to_string())
+        .spawn(move || checkpoint_until_stopped(checkpoint_connection, stopped))?;
+
+    Ok(SqliteBackend {
+        writes: Some(writes),
+        writer: Some(writer),
+        stop_checkpoints: Some(stop_checkpoints),
+        checkpointer: Some(checkpointer),
+        cache,
+        readers: Arc::new(ReaderPool {
+            path,
+            idle: Mutex::new(Vec::new()),
+            keep: options.readers.max(1),
+        }),
+    })
+}
+
+/// Settings every connection shares.
+fn configure(connection: &Connection) -> Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+fn checkpoint_until_stopped(connection: Connection, stopped: mpsc::Receiver<()>) {
+    loop {
+        match stopped.recv_timeout(CHECKPOINT_INTERVAL) {
+            Err(RecvTimeoutError::Timeout) => {
+                // PASSIVE copies what it can without waiting for readers or the writer.
+                if let Err(error) =
+                    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    tracing::warn!(%error, "WAL checkpoint failed");
+                }
+            }
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        // Closing the channel lets the writer finish what is queued and exit.
+        drop(self.writes.take());
+        drop(self.stop_checkpoints.take());
+        for thread in [self.writer.take(), self.checkpointer.take()]
+            .into_iter()
+            .flatten()
+        {
+            if thread.join().is_err() {
+                tracing::error!("a store thread panicked");
+            }
+        }
+    }
+}
+
+/// Read connections, opened on demand and kept for reuse (at most `keep` idle ones).
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+}
+
+impl ReaderPool {
+    fn take(&self) -> Result<Connection> {
+        let idle = self.idle.lock().map_or_else(
+            |poisoned| poisoned.into_inner().pop(),
+            |mut idle| idle.pop(),
+        );
+        if let Some(connection) = idle {
+            return Ok(connection);
+        }
+        let connection = Connection::open(&self.path)?;
+        configure(&connection)?;
+        connection.pragma_update(None, "query_only", true)?;
+        Ok(connection)
+    }
+
+    fn give_back(&self, connection: Connection) {
+        let mut idle = match self.idle.lock() {
+            Ok(idle) => idle,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if idle.len() < self.keep {
+            idle.push(connection);
+        }
+    }
+}
+
+impl SqliteBackend {
+    async fn write<T>(&self, operation: impl FnOnce(Reply<T>) -> WriteOp) -> Result<T> {
+        let (reply, result) = oneshot::channel();
+        self.writes
+            .as_ref()
+            .ok_or(Error::Closed)?
+            .send(operation(reply))
+            .map_err(|_| Error::Closed)?;
+        result.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = readers.take()?;
+            let result = query(&connection);
+            readers.give_back(connection);
+            result
+        })
+        .await
+        .map_err(|error| Error::Io(std::io::Error::other(error)))?
+    }
+
+    fn cached<T>(&self, read: impl FnOnce(&QueueCache) -> T) -> T {
+        match self.cache.read() {
+            Ok(cache) => read(&cache),
+            Err(poisoned) => read(&poisoned.into_inner()),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn is_sole_writer(&self) -> bool {
+        true
+    }
+
+    async fn create_queue(&self, queue: NewQueue) -> Result<CreateQueueOutcome> {
+        self.write(|reply| WriteOp::CreateQueue(queue, reply)).await
+    }
+
+    async fn get_queue(&self, account: &str, name: &str) -> Result<Option<QueueRecord>> {
+        Ok(self.cached(|cache| cache.get(account, name)))
+    }
+
+    async fn get_queue_by_id(&self, id: QueueId) -> Result<Option<QueueRecord>> {
+        Ok(self.cached(|cache| cache.get_by_id(id)))
+    }
+
+    async fn list_queues(
+        &self,
+        account: Option<&str>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<QueueRecord>> {
+        Ok(self.cached(|cache| cache.list(account, prefix, after, limit)))
+    }
+
+    async fn update_queue(&self, id: QueueId, update: QueueUpdate) -> Result<Option<QueueRecord>> {
+        self.write(|reply| WriteOp::UpdateQueue(id, update, reply))
+            .await
+    }
+
+    async fn delete_queue(&self, id: QueueId, now: Millis) -> Result<bool> {
+        self.write(|reply| WriteOp::DeleteQueue(id, now, reply))
+            .await
+    }
+
+    async fn send_messages(
+        &self,
+        queue: QueueId,
+        messages: Vec<NewMessage>,
+    ) -> Result<Vec<SendOutcome>> {
+        self.write(|reply| WriteOp::SendMessages(queue, messages, reply))
+            .await
+    }
+
+    async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome> {
+        self.write(|reply| WriteOp::ClaimMessages(request, reply))
+            .await
+    }
+
+    async fn delete_messages(
+        &self,
+        queue: QueueId,
+        receipts: Vec<Receipt>,
+    ) -> Result<Vec<DeleteOutcome>> {
+        self.write(|reply| WriteOp::DeleteMessages(queue, receipts, reply))
+            .await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: QueueId,
+        changes: Vec<(Receipt, Millis)>,
+        now: Millis,
+    ) -> Result<Vec<VisibilityChange>> {
+        self.write(|reply| WriteOp::ChangeVisibility(queue, changes, now, reply))
+            .await
+    }
+
+    async fn purge_queue(&self, queue: QueueId, now: Millis) -> Result<u64> {
+        self.write(|reply| WriteOp::PurgeQueue(queue, now, reply))
+            .await
+    }
+
+    async fn message_counts(&self, queue: QueueId, now: Millis) -> Result<MessageCounts> {
+        self.read(move |connection| ops::message_counts(connection, queue, now))
+            .await
+    }
+
+    async fn next_visible_at(&self, queue: QueueId, now: Millis) -> Result<Option<Millis>> {
+        self.read(move |connection| ops::next_visible_at(connection, queue, now))
+            .await
+    }
+
+    async fn expire_messages(&self, queue: QueueId, retained_since: Millis) -> Result<u64> {
+        self.write(|reply| WriteOp::ExpireMessages(queue, retained_since, reply))
+            .await
+    }
+
+    async fn expire_deduplication(&self, now: Millis) -> Result<u64> {
+        self.write(|reply| WriteOp::ExpireDeduplication(now, reply))
+            .await
+    }
+
+    async fn move_messages(&self, request: MoveRequest) -> Result<u64> {
+        self.write(|reply| WriteOp::MoveMessages(request, reply))
+            .await
+    }
+
+    async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64> {
+        self.read(move |connection| ops::count_messages_before(connection, queue, sent_before))
+            .await
+    }
+
+    async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()> {
+        self.write(|reply| WriteOp::PutMoveTask(task, reply)).await
+    }
+
+    async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>> {
+        let source_arn = source_arn.map(str::to_string);
+        self.read(move |connection| ops::list_move_tasks(connection, source_arn.as_deref()))
+            .await
+    }
+}

@@ -1,0 +1,97 @@
+//! The in-memory copy of every queue record.
+//!
+//! The SQLite backend is the only writer of its database, so it can hold all queue records
+//! in memory and serve `get_queue` (on every request's hot path) and `list_queues` without
+//! touching SQLite. The writer thread applies each committed queue change here before it
+//! answers the caller, so a caller never reads an older record than the one it wrote.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::model::{QueueId, QueueRecord};
+
+#[derive(Debug, Default)]
+pub(crate) struct QueueCache {
+    /// account → name → record; names ordered for listing.
+    by_account: HashMap<String, BTreeMap<String, QueueRecord>>,
+    /// id → (account, name).
+    by_id: HashMap<QueueId, (String, String)>,
+}
+
+/// A committed change to a queue record.
+#[derive(Debug)]
+pub(crate) enum QueueChange {
+    Upsert(QueueRecord),
+    Remove(QueueId),
+}
+
+impl QueueCache {
+    pub(crate) fn apply(&mut self, change: QueueChange) {
+        match change {
+            QueueChange::Upsert(record) => {
+                self.by_id
+                    .insert(record.id, (record.account.clone(), record.name.clone()));
+                self.by_account
+                    .entry(record.account.clone())
+                    .or_default()
+                    .insert(record.name.clone(), record);
+            }
+            QueueChange::Remove(id) => {
+                if let Some((account, name)) = self.by_id.remove(&id)
+                    && let Some(names) = self.by_account.get_mut(&account)
+                {
+                    names.remove(&name);
+                    if names.is_empty() {
+                        self.by_account.remove(&account);
+                    }
+                }
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, account: &str, name: &str) -> Option<QueueRecord> {
+        self.by_account.get(account)?.get(name).cloned()
+    }
+
+    pub(crate) fn get_by_id(&self, id: QueueId) -> Option<QueueRecord> {
+        let (account, name) = self.by_id.get(&id)?;
+        self.get(account, name)
+    }
+
+    /// Queues whose name starts with `prefix` and sorts strictly after `after`, by name
+    /// (then account, so that a listing across accounts is stable), at most `limit`.
+    pub(crate) fn list(
+        &self,
+        account: Option<&str>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Vec<QueueRecord> {
+        let in_range = |name: &str| name.starts_with(prefix) && after.is_none_or(|a| name > a);
+        let mut found: Vec<&QueueRecord> = match account {
+            Some(account) => self
+                .by_account
+                .get(account)
+                .map(|names| {
+                    names
+                        .range::<str, _>((
+                            std::ops::Bound::Included(prefix),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .map(|(_, record)| record)
+                        .take_while(|record| record.name.starts_with(prefix))
+                        .filter(|record| in_range(&record.name))
+                        .take(limit)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => self
+                .by_account
+                .values()
+                .flat_map(|names| names.values())
+                .filter(|record| in_range(&record.name))
+                .collect(),
+        };
+        found.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.account.cmp(&b.account)));
+        found.into_iter().take(limit).cloned().collect()
+    }
+}

@@ -1,0 +1,868 @@
+//! The SQL behind every store operation: write operations run on the writer thread inside
+//! the batch's transaction, reads on a pooled read connection.
+//!
+//! Every statement is prepared through the connection's statement cache
+//! (`prepare_cached`), so the hot paths (send, claim, delete) parse no SQL after warm-up.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::cache::QueueChange;
+use crate::model::*;
+use crate::{Error, Result};
+
+const QUEUE_COLUMNS: &str =
+    "id, account, name, fifo, attributes, tags, created_at, last_modified_at, purged_at";
+
+/// A queue row before its JSON columns are parsed.
+struct RawQueue {
+    id: QueueId,
+    account: String,
+    name: String,
+    fifo: bool,
+    attributes: String,
+    tags: String,
+    created_at: Millis,
+    last_modified_at: Millis,
+    purged_at: Option<Millis>,
+}
+
+fn raw_queue(row: &Row<'_>) -> rusqlite::Result<RawQueue> {
+    Ok(RawQueue {
+        id: row.get(0)?,
+        account: row.get(1)?,
+        name: row.get(2)?,
+        fifo: row.get(3)?,
+        attributes: row.get(4)?,
+        tags: row.get(5)?,
+        created_at: row.get(6)?,
+        last_modified_at: row.get(7)?,
+        purged_at: row.get(8)?,
+    })
+}
+
+fn parse_map(json: &str, what: &str, queue: QueueId) -> Result<BTreeMap<String, String>> {
+    serde_json::from_str(json)
+        .map_err(|error| Error::Corrupt(format!("{what} of queue {queue}: {error}")))
+}
+
+fn to_json(map: &BTreeMap<String, String>) -> Result<String> {
+    serde_json::to_string(map).map_err(|error| Error::Corrupt(format!("encoding a map: {error}")))
+}
+
+impl RawQueue {
+    fn into_record(self) -> Result<QueueRecord> {
+        Ok(QueueRecord {
+            attributes: parse_map(&self.attributes, "attributes", self.id)?,
+            tags: parse_map(&self.tags, "tags", self.id)?,
+            id: self.id,
+            account: self.account,
+            name: self.name,
+            fifo: self.fifo,
+            created_at: self.created_at,
+            last_modified_at: self.last_modified_at,
+            purged_at: self.purged_at,
+        })
+    }
+}
+
+/// Every queue, to fill the in-memory cache at open.
+pub(crate) fn load_all_queues(connection: &Connection) -> Result<Vec<QueueRecord>> {
+    let mut statement = connection.prepare(&format!("SELECT {QUEUE_COLUMNS} FROM queues"))?;
+    let raws = statement
+        .query_map([], raw_queue)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raws.into_iter().map(RawQueue::into_record).collect()
+}
+
+fn queue_by_id(connection: &Connection, id: QueueId) -> Result<Option<QueueRecord>> {
+    let raw = connection
+        .prepare_cached(&format!("SELECT {QUEUE_COLUMNS} FROM queues WHERE id = ?1"))?
+        .query_row([id], raw_queue)
+        .optional()?;
+    raw.map(RawQueue::into_record).transpose()
+}
+
+fn queue_exists(connection: &Connection, id: QueueId) -> Result<bool> {
+    Ok(connection
+        .prepare_cached("SELECT 1 FROM queues WHERE id = ?1")?
+        .exists([id])?)
+}
+
+pub(crate) fn create_queue(
+    connection: &Connection,
+    queue: NewQueue,
+) -> Result<(CreateQueueOutcome, Option<QueueChange>)> {
+    let existing = connection
+        .prepare_cached(&format!(
+            "SELECT {QUEUE_COLUMNS} FROM queues WHERE account = ?1 AND name = ?2"
+        ))?
+        .query_row(params![queue.account, queue.name], raw_queue)
+        .optional()?;
+    if let Some(raw) = existing {
+        return Ok((CreateQueueOutcome::Exists(raw.into_record()?), None));
+    }
+    let deleted_at: Option<Millis> = connection
+        .prepare_cached(
+            "SELECT deleted_at FROM deleted_queues \
+             WHERE account = ?1 AND name = ?2 AND deleted_at >= ?3",
+        )?
+        .query_row(
+            params![queue.account, queue.name, queue.deleted_since],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(at) = deleted_at {
+        return Ok((CreateQueueOutcome::DeletedRecently(at), None));
+    }
+    connection
+        .prepare_cached(
+            "INSERT INTO queues (account, name, fifo, attributes, tags, created_at, \
+             last_modified_at, purged_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, NULL)",
+        )?
+        .execute(params![
+            queue.account,
+            queue.name,
+            queue.fifo,
+            to_json(&queue.attributes)?,
+            to_json(&queue.tags)?,
+            queue.now,
+        ])?;
+    let record = QueueRecord {
+        id: connection.last_insert_rowid(),
+        account: queue.account,
+        name: queue.name,
+        fifo: queue.fifo,
+        attributes: queue.attributes,
+        tags: queue.tags,
+        created_at: queue.now,
+        last_modified_at: queue.now,
+        purged_at: None,
+    };
+    Ok((
+        CreateQueueOutcome::Created(record.clone()),
+        Some(QueueChange::Upsert(record)),
+    ))
+}
+
+/// Replaces the given fields. `last_modified_at` follows SQS's `LastModifiedTimestamp`: it
+/// moves only when the attributes change, not on tagging or purging.
+pub(crate) fn update_queue(
+    connection: &Connection,
+    id: QueueId,
+    update: QueueUpdate,
+) -> Result<(Option<QueueRecord>, Option<QueueChange>)> {
+    let Some(mut record) = queue_by_id(connection, id)? else {
+        return Ok((None, None));
+    };
+    if let Some(attributes) = update.attributes {
+        record.attributes = attributes;
+        record.last_modified_at = update.now;
+    }
+    if let Some(tags) = update.tags {
+        record.tags = tags;
+    }
+    if let Some(purged_at) = update.purged_at {
+        record.purged_at = Some(purged_at);
+    }
+    connection
+        .prepare_cached(
+            "UPDATE queues SET attributes = ?2, tags = ?3, last_modified_at = ?4, \
+             purged_at = ?5 WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            to_json(&record.attributes)?,
+            to_json(&record.tags)?,
+            record.last_modified_at,
+            record.purged_at,
+        ])?;
+    Ok((Some(record.clone()), Some(QueueChange::Upsert(record))))
+}
+
+pub(crate) fn delete_queue(
+    connection: &Connection,
+    id: QueueId,
+    now: Millis,
+) -> Result<(bool, Option<QueueChange>)> {
+    let names: Option<(String, String)> = connection
+        .prepare_cached("SELECT account, name FROM queues WHERE id = ?1")?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((account, name)) = names else {
+        return Ok((false, None));
+    };
+    for sql in [
+        "DELETE FROM messages WHERE queue_id = ?1",
+        "DELETE FROM dedup WHERE queue_id = ?1",
+        "DELETE FROM receive_attempts WHERE queue_id = ?1",
+        "DELETE FROM queues WHERE id = ?1",
+    ] {
+        connection.prepare_cached(sql)?.execute([id])?;
+    }
+    connection
+        .prepare_cached(
+            "INSERT OR REPLACE INTO deleted_queues (account, name, deleted_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![account, name, now])?;
+    Ok((true, Some(QueueChange::Remove(id))))
+}
+
+pub(crate) fn send_messages(
+    connection: &Connection,
+    queue: QueueId,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<SendOutcome>> {
+    let mut outcomes = Vec::with_capacity(messages.len());
+    for message in messages {
+        if let Some(dedup) = &message.deduplication {
+            let original: Option<(String, i64)> = connection
+                .prepare_cached(
+                    "SELECT message_id, seq FROM dedup \
+                     WHERE queue_id = ?1 AND scope = ?2 AND dedup_id = ?3 AND expires_at > ?4",
+                )?
+                .query_row(
+                    params![queue, dedup.scope, dedup.id, message.sent_at],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            if let Some((message_id, sequence)) = original {
+                outcomes.push(SendOutcome {
+                    message_id,
+                    sequence,
+                    duplicate: true,
+                });
+                continue;
+            }
+        }
+        connection
+            .prepare_cached(
+                "INSERT INTO messages (queue_id, message_id, body, meta, sent_at, visible_at, \
+                 group_id, dedup_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                queue,
+                message.message_id,
+                message.body,
+                message.meta,
+                message.sent_at,
+                message.visible_at,
+                message.group_id,
+                message.deduplication.as_ref().map(|d| d.id.as_str()),
+            ])?;
+        let sequence = connection.last_insert_rowid();
+        if let Some(dedup) = &message.deduplication {
+            connection
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO dedup (queue_id, scope, dedup_id, message_id, seq, \
+                     expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    queue,
+                    dedup.scope,
+                    dedup.id,
+                    message.message_id,
+                    sequence,
+                    dedup.expires_at,
+                ])?;
+        }
+        outcomes.push(SendOutcome {
+            message_id: message.message_id,
+            sequence,
+            duplicate: false,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// The columns of a [`ClaimedMessage`], in the order [`claimed_message`] reads them.
+const CLAIMED_COLUMNS: &str = "seq, nonce, message_id, body, meta, sent_at, receive_count, \
+     first_received_at, group_id, dedup_id, dead_letter_source_arn";
+
+fn claimed_message(row: &Row<'_>) -> rusqlite::Result<ClaimedMessage> {
+    let receive_count: i64 = row.get(6)?;
+    let first_received_at: Option<Millis> = row.get(7)?;
+    Ok(ClaimedMessage {
+        receipt: Receipt {
+            sequence: row.get(0)?,
+            nonce: row.get(1)?,
+        },
+        message_id: row.get(2)?,
+        body: row.get(3)?,
+        meta: row.get(4)?,
+        sent_at: row.get(5)?,
+        receive_count: u32::try_from(receive_count).unwrap_or(u32::MAX),
+        first_received_at: first_received_at.unwrap_or_default(),
+        group_id: row.get(8)?,
+        deduplication_id: row.get(9)?,
+        dead_letter_source_arn: row.get(10)?,
+    })
+}
+
+/// A message that a claim may hand out, dead-letter or expire.
+struct Candidate {
+    seq: i64,
+    visible_at: Millis,
+    sent_at: Millis,
+    receive_count: i64,
+}
+
+fn candidate(row: &Row<'_>) -> rusqlite::Result<Candidate> {
+    Ok(Candidate {
+        seq: row.get(0)?,
+        visible_at: row.get(1)?,
+        sent_at: row.get(2)?,
+        receive_count: row.get(3)?,
+    })
+}
+
+enum Disposition {
+    Claimed(ClaimedMessage),
+    DeadLettered,
+    Expired,
+}
+
+/// Copies message `seq` into queue `to` as a fresh, never-received message, then removes
+/// the original. `source_arn` replaces its dead-letter source (`None` clears it) unless
+/// `keep_source` is set.
+fn move_message(
+    connection: &Connection,
+    seq: i64,
+    to: QueueId,
+    now: Millis,
+    source_arn: Option<&str>,
+    keep_source: bool,
+) -> Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT INTO messages (queue_id, message_id, body, meta, sent_at, visible_at, \
+             receive_count, first_received_at, nonce, group_id, dedup_id, dead_letter_source_arn) \
+             SELECT ?1, message_id, body, meta, sent_at, ?2, 0, NULL, 0, group_id, dedup_id, \
+             CASE WHEN ?5 THEN dead_letter_source_arn ELSE ?3 END \
+             FROM messages WHERE seq = ?4",
+        )?
+        .execute(params![to, now, source_arn, seq, keep_source])?;
+    connection
+        .prepare_cached("DELETE FROM messages WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+fn dispose(
+    connection: &Connection,
+    request: &ClaimRequest,
+    redrive: Option<&Redrive>,
+    candidate: &Candidate,
+) -> Result<Disposition> {
+    if candidate.sent_at < request.retained_since {
+        connection
+            .prepare_cached("DELETE FROM messages WHERE seq = ?1")?
+            .execute([candidate.seq])?;
+        return Ok(Disposition::Expired);
+    }
+    if let Some(redrive) = redrive
+        && candidate.receive_count >= i64::from(redrive.max_receive_count)
+    {
+        move_message(
+            connection,
+            candidate.seq,
+            redrive.dead_letter_queue,
+            request.now,
+            Some(&redrive.source_arn),
+            false,
+        )?;
+        return Ok(Disposition::DeadLettered);
+    }
+    // `random() | 1` is never 0, the nonce of a message that was never received, so no
+    // handle can name a receive that did not happen.
+    let message = connection
+        .prepare_cached(&format!(
+            "UPDATE messages SET visible_at = ?1, receive_count = receive_count + 1, \
+             first_received_at = coalesce(first_received_at, ?2), nonce = (random() | 1) \
+             WHERE seq = ?3 RETURNING {CLAIMED_COLUMNS}"
+        ))?
+        .query_row(
+            params![request.visible_until, request.now, candidate.seq],
+            claimed_message,
+        )?;
+    Ok(Disposition::Claimed(message))
+}
+
+fn parse_receipts(text: &str) -> Option<Vec<Receipt>> {
+    text.split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (sequence, nonce) = pair.split_once(':')?;
+            Some(Receipt {
+                sequence: sequence.parse().ok()?,
+                nonce: nonce.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The messages of an earlier receive with the same attempt id, if it is unexpired and
+/// every one of its messages is still in flight under the handle it returned.
+fn replay_attempt(
+    connection: &Connection,
+    queue: QueueId,
+    attempt: &ReceiveAttempt,
+    now: Millis,
+) -> Result<Option<Vec<ClaimedMessage>>> {
+    let receipts: Option<String> = connection
+        .prepare_cached(
+            "SELECT receipts FROM receive_attempts \
+             WHERE queue_id = ?1 AND attempt_id = ?2 AND expires_at > ?3",
+        )?
+        .query_row(params![queue, attempt.id, now], |row| row.get(0))
+        .optional()?;
+    let Some(receipts) = receipts.as_deref().and_then(parse_receipts) else {
+        return Ok(None);
+    };
+    let mut messages = Vec::with_capacity(receipts.len());
+    for receipt in receipts {
+        let found = connection
+            .prepare_cached(&format!(
+                "SELECT {CLAIMED_COLUMNS} FROM messages \
+                 WHERE seq = ?1 AND queue_id = ?2 AND nonce = ?3 AND visible_at > ?4"
+            ))?
+            .query_row(
+                params![receipt.sequence, queue, receipt.nonce, now],
+                claimed_message,
+            )
+            .optional()?;
+        match found {
+            Some(message) => messages.push(message),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(messages))
+}
+
+pub(crate) fn claim_messages(
+    connection: &Connection,
+    request: ClaimRequest,
+) -> Result<ClaimOutcome> {
+    let mut outcome = ClaimOutcome::default();
+    if request.max_messages == 0 {
+        return Ok(outcome);
+    }
+    if let Some(attempt) = &request.attempt
+        && let Some(messages) = replay_attempt(connection, request.queue, attempt, request.now)?
+        && !messages.is_empty()
+    {
+        outcome.messages = messages;
+        return Ok(outcome);
+    }
+    // A redrive into a queue that no longer exists (or into itself) would lose messages
+    // or loop; such messages are delivered as if there were no redrive policy.
+    let redrive = match &request.redrive {
+        Some(redrive)
+            if redrive.dead_letter_queue != request.queue
+                && queue_exists(connection, redrive.dead_letter_queue)? =>
+        {
+            Some(redrive)
+        }
+        _ => None,
+    };
+    if request.fifo {
+        claim_fifo(connection, &request, redrive, &mut outcome)?;
+    } else {
+        claim_standard(connection, &request, redrive, &mut outcome)?;
+    }
+    if let Some(attempt) = &request.attempt
+        && !outcome.messages.is_empty()
+    {
+        let receipts = outcome
+            .messages
+            .iter()
+            .map(|m| format!("{}:{}", m.receipt.sequence, m.receipt.nonce))
+            .collect::<Vec<_>>()
+            .join(",");
+        connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO receive_attempts (queue_id, attempt_id, expires_at, \
+                 receipts) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                request.queue,
+                attempt.id,
+                attempt.expires_at,
+                receipts
+            ])?;
+    }
+    Ok(outcome)
+}
+
+/// Standard queues: the visible messages, earliest visible first (ties by sequence), read
+/// straight off the `(queue_id, visible_at)` index so a claim costs the same however many
+/// messages are in flight or waiting.
+fn claim_standard(
+    connection: &Connection,
+    request: &ClaimRequest,
+    redrive: Option<&Redrive>,
+    outcome: &mut ClaimOutcome,
+) -> Result<()> {
+    // Candidates already handled by this claim. A claim with `visible_until <= now` leaves
+    // its messages visible, and they must not be handed out twice.
+    let mut seen = HashSet::new();
+    loop {
+        let remaining = request.max_messages - outcome.messages.len();
+        if remaining == 0 {
+            return Ok(());
+        }
+        let limit = remaining + seen.len();
+        let candidates = connection
+            .prepare_cached(
+                "SELECT seq, visible_at, sent_at, receive_count FROM messages \
+                 WHERE queue_id = ?1 AND visible_at <= ?2 ORDER BY visible_at, seq LIMIT ?3",
+            )?
+            .query_map(params![request.queue, request.now, limit as i64], candidate)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let fetched = candidates.len();
+        for candidate in candidates {
+            if outcome.messages.len() == request.max_messages {
+                return Ok(());
+            }
+            if !seen.insert(candidate.seq) {
+                continue;
+            }
+            match dispose(connection, request, redrive, &candidate)? {
+                Disposition::Claimed(message) => outcome.messages.push(message),
+                Disposition::DeadLettered => outcome.dead_lettered += 1,
+                Disposition::Expired => {}
+            }
+        }
+        if fetched < limit {
+            return Ok(());
+        }
+    }
+}
+
+/// FIFO queues: a group is available when its oldest message is visible. Groups are
+/// served by the age of their oldest message, and each group gives as many of its messages
+/// as it can, in order, up to the first one that is not visible.
+fn claim_fifo(
+    connection: &Connection,
+    request: &ClaimRequest,
+    redrive: Option<&Redrive>,
+    outcome: &mut ClaimOutcome,
+) -> Result<()> {
+    // Find each group's head by skipping from group to group along the
+    // `(queue_id, group_id, seq)` index: one seek per group, however long the groups are.
+    let mut heads: Vec<(i64, String)> = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let head: Option<(String, i64, Millis)> = match &after {
+            None => connection
+                .prepare_cached(
+                    "SELECT group_id, seq, visible_at FROM messages \
+                     WHERE queue_id = ?1 AND group_id >= '' ORDER BY group_id, seq LIMIT 1",
+                )?
+                .query_row([request.queue], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()?,
+            Some(previous) => connection
+                .prepare_cached(
+                    "SELECT group_id, seq, visible_at FROM messages \
+                     WHERE queue_id = ?1 AND group_id > ?2 ORDER BY group_id, seq LIMIT 1",
+                )?
+                .query_row(params![request.queue, previous], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()?,
+        };
+        let Some((group, seq, visible_at)) = head else {
+            break;
+        };
+        if visible_at <= request.now {
+            heads.push((seq, group.clone()));
+        }
+        after = Some(group);
+    }
+    heads.sort_unstable();
+
+    for (head, group) in heads {
+        let mut last = head - 1;
+        'group: loop {
+            let remaining = request.max_messages - outcome.messages.len();
+            if remaining == 0 {
+                return Ok(());
+            }
+            let candidates = connection
+                .prepare_cached(
+                    "SELECT seq, visible_at, sent_at, receive_count FROM messages \
+                     WHERE queue_id = ?1 AND group_id = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+                )?
+                .query_map(
+                    params![request.queue, group, last, remaining as i64],
+                    candidate,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let fetched = candidates.len();
+            for candidate in candidates {
+                last = candidate.seq;
+                // Never skip over a message of the group that is in flight or delayed.
+                if candidate.visible_at > request.now {
+                    break 'group;
+                }
+                match dispose(connection, request, redrive, &candidate)? {
+                    Disposition::Claimed(message) => outcome.messages.push(message),
+                    Disposition::DeadLettered => outcome.dead_lettered += 1,
+                    Disposition::Expired => {}
+                }
+            }
+            if fetched < remaining {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn delete_messages(
+    connection: &Connection,
+    queue: QueueId,
+    receipts: Vec<Receipt>,
+) -> Result<Vec<DeleteOutcome>> {
+    let mut outcomes = Vec::with_capacity(receipts.len());
+    for receipt in receipts {
+        let deleted = connection
+            .prepare_cached(
+                "DELETE FROM messages WHERE seq = ?1 AND queue_id = ?2 AND nonce = ?3 AND nonce != 0",
+            )?
+            .execute(params![receipt.sequence, queue, receipt.nonce])?;
+        let outcome = if deleted > 0 {
+            DeleteOutcome::Deleted
+        } else if connection
+            .prepare_cached("SELECT 1 FROM messages WHERE seq = ?1 AND queue_id = ?2")?
+            .exists(params![receipt.sequence, queue])?
+        {
+            DeleteOutcome::Stale
+        } else {
+            DeleteOutcome::AlreadyGone
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+pub(crate) fn change_visibility(
+    connection: &Connection,
+    queue: QueueId,
+    changes: Vec<(Receipt, Millis)>,
+    now: Millis,
+) -> Result<Vec<VisibilityChange>> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for (receipt, visible_at) in changes {
+        let current: Option<Millis> = connection
+            .prepare_cached(
+                "SELECT visible_at FROM messages \
+                 WHERE seq = ?1 AND queue_id = ?2 AND nonce = ?3 AND nonce != 0",
+            )?
+            .query_row(params![receipt.sequence, queue, receipt.nonce], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let outcome = match current {
+            None => VisibilityChange::Unknown,
+            Some(current) if current <= now => VisibilityChange::NotInFlight,
+            Some(_) => {
+                connection
+                    .prepare_cached("UPDATE messages SET visible_at = ?2 WHERE seq = ?1")?
+                    .execute(params![receipt.sequence, visible_at])?;
+                VisibilityChange::Changed
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+pub(crate) fn purge_queue(connection: &Connection, queue: QueueId, now: Millis) -> Result<u64> {
+    let deleted = connection
+        .prepare_cached("DELETE FROM messages WHERE queue_id = ?1 AND sent_at <= ?2")?
+        .execute(params![queue, now])?;
+    Ok(deleted as u64)
+}
+
+pub(crate) fn expire_messages(
+    connection: &Connection,
+    queue: QueueId,
+    retained_since: Millis,
+) -> Result<u64> {
+    let deleted = connection
+        .prepare_cached("DELETE FROM messages WHERE queue_id = ?1 AND sent_at < ?2")?
+        .execute(params![queue, retained_since])?;
+    Ok(deleted as u64)
+}
+
+pub(crate) fn expire_deduplication(connection: &Connection, now: Millis) -> Result<u64> {
+    let dedup = connection
+        .prepare_cached("DELETE FROM dedup WHERE expires_at <= ?1")?
+        .execute([now])?;
+    let attempts = connection
+        .prepare_cached("DELETE FROM receive_attempts WHERE expires_at <= ?1")?
+        .execute([now])?;
+    Ok((dedup + attempts) as u64)
+}
+
+pub(crate) fn move_messages(connection: &Connection, request: MoveRequest) -> Result<u64> {
+    // Existence of each destination, checked once per move.
+    let mut destinations: HashMap<QueueId, bool> = HashMap::new();
+    let mut moved = 0usize;
+    let mut last: (Millis, i64) = (Millis::MIN, i64::MIN);
+    while moved < request.max_messages {
+        let page = (request.max_messages - moved).max(64);
+        let candidates: Vec<(i64, Millis, Option<String>)> = connection
+            .prepare_cached(
+                "SELECT seq, sent_at, dead_letter_source_arn FROM messages \
+                 WHERE queue_id = ?1 AND sent_at < ?2 AND (visible_at <= ?3 OR receive_count = 0) \
+                 AND (sent_at, seq) > (?4, ?5) ORDER BY sent_at, seq LIMIT ?6",
+            )?
+            .query_map(
+                params![
+                    request.from,
+                    request.sent_before,
+                    request.now,
+                    last.0,
+                    last.1,
+                    page as i64
+                ],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let fetched = candidates.len();
+        for (seq, sent_at, source) in candidates {
+            if moved == request.max_messages {
+                break;
+            }
+            last = (sent_at, seq);
+            let (to, keep_source) = match &request.to {
+                MoveDestination::Queue(to) => (Some(*to), true),
+                MoveDestination::OriginalSources(sources) => (
+                    source.as_deref().and_then(|arn| sources.get(arn)).copied(),
+                    false,
+                ),
+            };
+            let Some(to) = to.filter(|to| *to != request.from) else {
+                continue;
+            };
+            let exists = match destinations.get(&to) {
+                Some(exists) => *exists,
+                None => {
+                    let exists = queue_exists(connection, to)?;
+                    destinations.insert(to, exists);
+                    exists
+                }
+            };
+            if !exists {
+                continue;
+            }
+            move_message(connection, seq, to, request.now, None, keep_source)?;
+            moved += 1;
+        }
+        if fetched < page {
+            break;
+        }
+    }
+    Ok(moved as u64)
+}
+
+pub(crate) fn put_move_task(connection: &Connection, task: MoveTaskRecord) -> Result<()> {
+    connection
+        .prepare_cached(
+            "INSERT OR REPLACE INTO move_tasks (handle, source_arn, destination_arn, \
+             max_per_second, status, moved, to_move, failure_reason, started_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            task.handle,
+            task.source_arn,
+            task.destination_arn,
+            task.max_per_second,
+            task.status,
+            i64::try_from(task.moved).unwrap_or(i64::MAX),
+            i64::try_from(task.to_move).unwrap_or(i64::MAX),
+            task.failure_reason,
+            task.started_at,
+        ])?;
+    Ok(())
+}
+
+// ---- reads, on a pooled read connection ----
+
+pub(crate) fn message_counts(
+    connection: &Connection,
+    queue: QueueId,
+    now: Millis,
+) -> Result<MessageCounts> {
+    let visible: i64 = connection
+        .prepare_cached("SELECT count(*) FROM messages WHERE queue_id = ?1 AND visible_at <= ?2")?
+        .query_row(params![queue, now], |row| row.get(0))?;
+    let (in_flight, delayed): (i64, i64) = connection
+        .prepare_cached(
+            "SELECT coalesce(sum(receive_count > 0), 0), coalesce(sum(receive_count = 0), 0) \
+             FROM messages WHERE queue_id = ?1 AND visible_at > ?2",
+        )?
+        .query_row(params![queue, now], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    Ok(MessageCounts {
+        visible: visible.max(0) as u64,
+        in_flight: in_flight.max(0) as u64,
+        delayed: delayed.max(0) as u64,
+    })
+}
+
+pub(crate) fn next_visible_at(
+    connection: &Connection,
+    queue: QueueId,
+    now: Millis,
+) -> Result<Option<Millis>> {
+    Ok(connection
+        .prepare_cached(
+            "SELECT min(visible_at) FROM messages WHERE queue_id = ?1 AND visible_at > ?2",
+        )?
+        .query_row(params![queue, now], |row| row.get(0))?)
+}
+
+pub(crate) fn count_messages_before(
+    connection: &Connection,
+    queue: QueueId,
+    sent_before: Millis,
+) -> Result<u64> {
+    let count: i64 = connection
+        .prepare_cached("SELECT count(*) FROM messages WHERE queue_id = ?1 AND sent_at < ?2")?
+        .query_row(params![queue, sent_before], |row| row.get(0))?;
+    Ok(count.max(0) as u64)
+}
+
+pub(crate) fn list_move_tasks(
+    connection: &Connection,
+    source_arn: Option<&str>,
+) -> Result<Vec<MoveTaskRecord>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT handle, source_arn, destination_arn, max_per_second, status, moved, to_move, \
+         failure_reason, started_at FROM move_tasks \
+         WHERE ?1 IS NULL OR source_arn = ?1 ORDER BY started_at DESC, rowid DESC",
+    )?;
+    let tasks = statement
+        .query_map([source_arn], |row| {
+            let moved: i64 = row.get(5)?;
+            let to_move: i64 = row.get(6)?;
+            Ok(MoveTaskRecord {
+                handle: row.get(0)?,
+                source_arn: row.get(1)?,
+                destination_arn: row.get(2)?,
+                max_per_second: row.get(3)?,
+                status: row.get(4)?,
+                moved: moved.max(0) as u64,
+                to_move: to_move.max(0) as u64,
+                failure_reason: row.get(7)?,
+                started_at: row.get(8)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(tasks)
+}
