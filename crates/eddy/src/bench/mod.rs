@@ -1,27 +1,28 @@
-//! `eddy bench`: load generators that drive any AWS-compatible endpoint and report throughput.
+//! `eddy bench`: load generators that drive any AWS-compatible endpoint and report what they saw.
+//!
+//! Layout: `sqs.rs` runs the producers and consumers, `client.rs` is the thin HTTP client they
+//! share, `report.rs` prints the figures and `process.rs` reads CPU and memory from the kernel.
 
-use clap::{Args, Subcommand};
+mod client;
+mod process;
+mod report;
+mod sqs;
+
+use clap::Subcommand;
+
+pub use sqs::SqsBenchArgs;
 
 /// The benchmarks `eddy bench` can run.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Drive an SQS endpoint (eddy, moto, LocalStack) with concurrent producers and consumers.
+    /// Drive an SQS endpoint (eddy, moto, LocalStack) with concurrent producers and consumers,
+    /// over the AWS JSON 1.0 protocol, and check that every acknowledged message arrives once.
     Sqs(SqsBenchArgs),
 }
 
-/// Options of `eddy bench sqs`.
-#[derive(Debug, Args)]
-pub struct SqsBenchArgs {
-    /// Base URL of the SQS endpoint.
-    #[arg(long, default_value = "http://127.0.0.1:4566")]
-    pub endpoint: String,
-}
-
-/// Runs one benchmark command to completion and prints its report.
+/// Runs one benchmark command to completion and prints its report on stdout.
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Sqs(args) => {
-            anyhow::bail!("bench sqs against {} is not built yet", args.endpoint)
-        }
+        BenchCommand::Sqs(args) => sqs::run(args).await,
     }
 }
