@@ -1,1 +1,1108 @@
 //! The behaviour every backend must show, as one suite run against each backend.
+//!
+//! Each test is a `pub async fn` over a [`Backing`]: something that opens a [`Store`] on
+//! fresh storage and can open it again on the same data (to test what survives a restart).
+//! [`crate::conformance_tests!`] turns the whole list into `#[tokio::test]`s for one
+//! backend, so a new backend runs exactly the same suite:
+//!
+//! ```text
+//! store::conformance_tests!(MyBacking::fresh());
+//! ```
+//!
+//! Failures panic through `assert!`, like any test.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::model::*;
+use crate::{Result, Store};
+
+/// Fresh storage for one test. `open` may be called several times; every call opens the
+/// same data, and the test drops the previous [`Store`] before opening again.
+pub trait Backing: Send + Sync {
+    fn open(&self) -> Pin<Box<dyn Future<Output = Result<Store>> + Send + '_>>;
+}
+
+/// Generates one `#[tokio::test]` per conformance test. `$backing` is an expression that
+/// makes fresh storage (a [`Backing`]); it is evaluated once per test.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($backing:expr) => {
+        $crate::conformance_tests!(@each $backing;
+            send_then_claim_returns_messages_in_order,
+            claim_hides_messages_until_visible_until,
+            claim_with_zero_visibility_returns_each_message_once,
+            delete_with_stale_receipt_keeps_the_message,
+            delete_checks_the_message_belongs_to_the_queue,
+            fifo_group_is_held_while_a_message_is_in_flight,
+            fifo_claim_fills_the_batch_from_the_oldest_group_first,
+            fifo_duplicate_returns_the_original_message_id,
+            deduplication_scope_separates_equal_ids,
+            deduplication_survives_reopen,
+            expired_deduplication_is_forgotten,
+            redrive_moves_message_after_max_receive_count,
+            claim_deletes_messages_past_retention,
+            expire_messages_deletes_messages_past_retention,
+            purge_deletes_messages_sent_until_now,
+            create_existing_queue_returns_the_existing_record,
+            create_after_delete_within_window_is_deleted_recently,
+            delete_queue_removes_its_messages,
+            update_queue_replaces_only_given_fields,
+            list_queues_pages_by_name_with_prefix,
+            move_messages_returns_them_to_their_original_sources,
+            move_messages_to_a_queue_moves_the_oldest_first,
+            receive_attempt_returns_the_same_messages,
+            change_visibility_reports_each_outcome,
+            message_counts_split_visible_in_flight_and_delayed,
+            move_tasks_are_listed_newest_first,
+            concurrent_sends_are_all_committed_with_distinct_sequences,
+            data_survives_close_and_reopen,
+        );
+    };
+    (@each $backing:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() -> $crate::Result<()> {
+                let backing = $backing;
+                $crate::conformance::$name(&backing).await
+            }
+        )*
+    };
+}
+
+const ACCOUNT: &str = "000000000000";
+/// An arbitrary "now" for the tests; every instant is relative to it.
+const T: Millis = 1_700_000_000_000;
+const FIVE_MINUTES: Millis = 300_000;
+
+async fn create(store: &Store, name: &str, fifo: bool) -> Result<QueueRecord> {
+    create_in(store, ACCOUNT, name, fifo).await
+}
+
+async fn create_in(store: &Store, account: &str, name: &str, fifo: bool) -> Result<QueueRecord> {
+    let outcome = store
+        .create_queue(NewQueue {
+            account: account.to_string(),
+            name: name.to_string(),
+            fifo,
+            attributes: BTreeMap::from([("VisibilityTimeout".to_string(), "30".to_string())]),
+            tags: BTreeMap::new(),
+            now: T,
+            deleted_since: T - 60_000,
+        })
+        .await?;
+    match outcome {
+        CreateQueueOutcome::Created(record) => Ok(record),
+        other => panic!("creating {name} gave {other:?}"),
+    }
+}
+
+fn message(id: &str, sent_at: Millis) -> NewMessage {
+    NewMessage {
+        message_id: id.to_string(),
+        body: format!("body of {id}"),
+        meta: format!("{{\"id\":\"{id}\"}}"),
+        sent_at,
+        visible_at: sent_at,
+        group_id: None,
+        deduplication: None,
+    }
+}
+
+fn fifo_message(id: &str, group: &str, sent_at: Millis) -> NewMessage {
+    NewMessage {
+        group_id: Some(group.to_string()),
+        deduplication: Some(Deduplication {
+            scope: String::new(),
+            id: format!("dedup-{id}"),
+            expires_at: sent_at + FIVE_MINUTES,
+        }),
+        ..message(id, sent_at)
+    }
+}
+
+fn claim(
+    queue: &QueueRecord,
+    max_messages: usize,
+    now: Millis,
+    visible_until: Millis,
+) -> ClaimRequest {
+    ClaimRequest {
+        queue: queue.id,
+        max_messages,
+        now,
+        visible_until,
+        fifo: queue.fifo,
+        retained_since: 0,
+        redrive: None,
+        attempt: None,
+    }
+}
+
+fn ids(outcome: &ClaimOutcome) -> Vec<&str> {
+    outcome
+        .messages
+        .iter()
+        .map(|m| m.message_id.as_str())
+        .collect()
+}
+
+pub async fn send_then_claim_returns_messages_in_order(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "orders", false).await?;
+    let sent = store
+        .send_messages(
+            queue.id,
+            vec![message("m1", T), message("m2", T), message("m3", T)],
+        )
+        .await?;
+    store
+        .send_messages(queue.id, vec![message("m4", T + 1)])
+        .await?;
+    store
+        .send_messages(queue.id, vec![message("m5", T + 2)])
+        .await?;
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|s| !s.duplicate));
+    assert!(sent[0].sequence < sent[1].sequence && sent[1].sequence < sent[2].sequence);
+
+    let claimed = store
+        .claim_messages(claim(&queue, 10, T + 10, T + 40))
+        .await?;
+    assert_eq!(ids(&claimed), ["m1", "m2", "m3", "m4", "m5"]);
+    let first = &claimed.messages[0];
+    assert_eq!(first.body, "body of m1");
+    assert_eq!(first.meta, "{\"id\":\"m1\"}");
+    assert_eq!(first.sent_at, T);
+    assert_eq!(first.receive_count, 1);
+    assert_eq!(first.first_received_at, T + 10);
+    assert_eq!(first.receipt.sequence, sent[0].sequence);
+    assert_eq!(first.group_id, None);
+    assert_eq!(first.dead_letter_source_arn, None);
+    assert_eq!(claimed.dead_lettered, 0);
+    Ok(())
+}
+
+pub async fn claim_hides_messages_until_visible_until(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "hide", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T)])
+        .await?;
+
+    let first = store.claim_messages(claim(&queue, 1, T, T + 30)).await?;
+    assert_eq!(ids(&first), ["m1"]);
+    let hidden = store
+        .claim_messages(claim(&queue, 1, T + 29, T + 59))
+        .await?;
+    assert!(hidden.messages.is_empty());
+    let again = store
+        .claim_messages(claim(&queue, 1, T + 30, T + 60))
+        .await?;
+    assert_eq!(ids(&again), ["m1"]);
+    assert_eq!(again.messages[0].receive_count, 2);
+    assert_eq!(again.messages[0].first_received_at, T);
+    assert_ne!(again.messages[0].receipt, first.messages[0].receipt);
+    Ok(())
+}
+
+pub async fn claim_with_zero_visibility_returns_each_message_once(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "zero", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T), message("m2", T)])
+        .await?;
+    let claimed = store.claim_messages(claim(&queue, 10, T, T)).await?;
+    assert_eq!(ids(&claimed), ["m1", "m2"]);
+    let again = store.claim_messages(claim(&queue, 10, T, T)).await?;
+    assert_eq!(again.messages.len(), 2);
+    Ok(())
+}
+
+pub async fn delete_with_stale_receipt_keeps_the_message(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "stale", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T)])
+        .await?;
+    let first = store
+        .claim_messages(claim(&queue, 1, T, T + 30))
+        .await?
+        .messages[0]
+        .receipt;
+    let second = store
+        .claim_messages(claim(&queue, 1, T + 30, T + 60))
+        .await?
+        .messages[0]
+        .receipt;
+
+    assert_eq!(
+        store.delete_messages(queue.id, vec![first]).await?,
+        [DeleteOutcome::Stale]
+    );
+    let counts = store.message_counts(queue.id, T + 31).await?;
+    assert_eq!(counts.in_flight, 1);
+    assert_eq!(
+        store
+            .delete_messages(queue.id, vec![second, second])
+            .await?,
+        [DeleteOutcome::Deleted, DeleteOutcome::AlreadyGone]
+    );
+    assert_eq!(
+        store.message_counts(queue.id, T + 61).await?,
+        MessageCounts::default()
+    );
+    Ok(())
+}
+
+pub async fn delete_checks_the_message_belongs_to_the_queue(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "mine", false).await?;
+    let other = create(&store, "other", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T)])
+        .await?;
+    let receipt = store
+        .claim_messages(claim(&queue, 1, T, T + 30))
+        .await?
+        .messages[0]
+        .receipt;
+
+    assert_eq!(
+        store.delete_messages(other.id, vec![receipt]).await?,
+        [DeleteOutcome::AlreadyGone]
+    );
+    // A handle for a message that was never received cannot delete it.
+    store
+        .send_messages(queue.id, vec![message("m2", T)])
+        .await?;
+    let never_received = Receipt {
+        sequence: receipt.sequence + 1,
+        nonce: 0,
+    };
+    assert_eq!(
+        store
+            .delete_messages(queue.id, vec![never_received])
+            .await?,
+        [DeleteOutcome::Stale]
+    );
+    assert_eq!(
+        store.delete_messages(queue.id, vec![receipt]).await?,
+        [DeleteOutcome::Deleted]
+    );
+    Ok(())
+}
+
+pub async fn fifo_group_is_held_while_a_message_is_in_flight(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "held.fifo", true).await?;
+    store
+        .send_messages(
+            queue.id,
+            vec![
+                fifo_message("a1", "a", T),
+                fifo_message("a2", "a", T),
+                fifo_message("b1", "b", T),
+            ],
+        )
+        .await?;
+
+    let first = store.claim_messages(claim(&queue, 1, T, T + 30)).await?;
+    assert_eq!(ids(&first), ["a1"]);
+    assert_eq!(first.messages[0].group_id.as_deref(), Some("a"));
+    assert_eq!(
+        first.messages[0].deduplication_id.as_deref(),
+        Some("dedup-a1")
+    );
+    let second = store.claim_messages(claim(&queue, 10, T, T + 30)).await?;
+    assert_eq!(
+        ids(&second),
+        ["b1"],
+        "group a is held while a1 is in flight"
+    );
+    let none = store
+        .claim_messages(claim(&queue, 10, T + 1, T + 30))
+        .await?;
+    assert!(none.messages.is_empty());
+
+    store
+        .delete_messages(queue.id, vec![first.messages[0].receipt])
+        .await?;
+    let third = store
+        .claim_messages(claim(&queue, 10, T + 2, T + 30))
+        .await?;
+    assert_eq!(ids(&third), ["a2"]);
+    Ok(())
+}
+
+pub async fn fifo_claim_fills_the_batch_from_the_oldest_group_first(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "groups.fifo", true).await?;
+    store
+        .send_messages(
+            queue.id,
+            vec![
+                fifo_message("z1", "z", T),
+                fifo_message("a1", "a", T),
+                fifo_message("z2", "z", T),
+                fifo_message("a2", "a", T),
+                fifo_message("z3", "z", T),
+            ],
+        )
+        .await?;
+    let claimed = store.claim_messages(claim(&queue, 4, T, T + 30)).await?;
+    assert_eq!(ids(&claimed), ["z1", "z2", "z3", "a1"]);
+    Ok(())
+}
+
+pub async fn fifo_duplicate_returns_the_original_message_id(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "dedup.fifo", true).await?;
+    let original = store
+        .send_messages(queue.id, vec![fifo_message("m1", "g", T)])
+        .await?;
+    let mut again = fifo_message("m2", "g", T + 1);
+    again.deduplication = original_dedup(T);
+    let duplicate = store.send_messages(queue.id, vec![again]).await?;
+    assert_eq!(
+        duplicate,
+        [SendOutcome {
+            message_id: "m1".to_string(),
+            sequence: original[0].sequence,
+            duplicate: true
+        }]
+    );
+    let claimed = store
+        .claim_messages(claim(&queue, 10, T + 2, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["m1"]);
+
+    // After the window the same id is a new message.
+    let mut later = fifo_message("m3", "g", T + FIVE_MINUTES);
+    later.deduplication = original_dedup(T + FIVE_MINUTES);
+    let stored = store.send_messages(queue.id, vec![later]).await?;
+    assert!(!stored[0].duplicate);
+    assert_eq!(stored[0].message_id, "m3");
+    Ok(())
+}
+
+fn original_dedup(sent_at: Millis) -> Option<Deduplication> {
+    Some(Deduplication {
+        scope: String::new(),
+        id: "dedup-m1".to_string(),
+        expires_at: sent_at + FIVE_MINUTES,
+    })
+}
+
+pub async fn deduplication_scope_separates_equal_ids(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "scope.fifo", true).await?;
+    let in_group = |id: &str, group: &str| NewMessage {
+        deduplication: Some(Deduplication {
+            scope: group.to_string(),
+            id: "same".to_string(),
+            expires_at: T + FIVE_MINUTES,
+        }),
+        ..fifo_message(id, group, T)
+    };
+    let sent = store
+        .send_messages(
+            queue.id,
+            vec![
+                in_group("m1", "a"),
+                in_group("m2", "b"),
+                in_group("m3", "a"),
+            ],
+        )
+        .await?;
+    let duplicates: Vec<bool> = sent.iter().map(|s| s.duplicate).collect();
+    assert_eq!(duplicates, [false, false, true]);
+    assert_eq!(sent[2].message_id, "m1");
+    Ok(())
+}
+
+pub async fn deduplication_survives_reopen(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "reopen.fifo", true).await?;
+    store
+        .send_messages(queue.id, vec![fifo_message("m1", "g", T)])
+        .await?;
+    drop(store);
+
+    let store = backing.open().await?;
+    let mut again = fifo_message("m2", "g", T + 10);
+    again.deduplication = original_dedup(T + 10);
+    let sent = store.send_messages(queue.id, vec![again]).await?;
+    assert!(sent[0].duplicate);
+    assert_eq!(sent[0].message_id, "m1");
+    Ok(())
+}
+
+pub async fn expired_deduplication_is_forgotten(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "forget.fifo", true).await?;
+    store
+        .send_messages(queue.id, vec![fifo_message("m1", "g", T)])
+        .await?;
+    assert_eq!(store.expire_deduplication(T + 1).await?, 0);
+    assert_eq!(store.expire_deduplication(T + FIVE_MINUTES).await?, 1);
+    Ok(())
+}
+
+pub async fn redrive_moves_message_after_max_receive_count(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let source = create(&store, "source", false).await?;
+    let dead = create(&store, "dead", false).await?;
+    let sent = store
+        .send_messages(source.id, vec![message("m1", T)])
+        .await?;
+    let redrive = Some(Redrive {
+        dead_letter_queue: dead.id,
+        max_receive_count: 2,
+        source_arn: "arn:aws:sqs:us-east-1:000000000000:source".to_string(),
+    });
+    let with_redrive = |now: Millis| ClaimRequest {
+        redrive: redrive.clone(),
+        ..claim(&source, 10, now, now + 1)
+    };
+
+    assert_eq!(
+        store.claim_messages(with_redrive(T)).await?.messages[0].receive_count,
+        1
+    );
+    assert_eq!(
+        store.claim_messages(with_redrive(T + 1)).await?.messages[0].receive_count,
+        2
+    );
+    let third = store.claim_messages(with_redrive(T + 2)).await?;
+    assert!(third.messages.is_empty());
+    assert_eq!(third.dead_lettered, 1);
+    assert_eq!(
+        store.message_counts(source.id, T + 3).await?,
+        MessageCounts::default()
+    );
+
+    let moved = store
+        .claim_messages(claim(&dead, 10, T + 3, T + 30))
+        .await?;
+    assert_eq!(ids(&moved), ["m1"]);
+    let message = &moved.messages[0];
+    assert_eq!(message.body, "body of m1");
+    assert_eq!(message.sent_at, T);
+    assert_eq!(message.receive_count, 1);
+    assert_eq!(message.first_received_at, T + 3);
+    assert_ne!(message.receipt.sequence, sent[0].sequence);
+    assert_eq!(
+        message.dead_letter_source_arn.as_deref(),
+        Some("arn:aws:sqs:us-east-1:000000000000:source")
+    );
+    Ok(())
+}
+
+pub async fn claim_deletes_messages_past_retention(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "retention", false).await?;
+    store
+        .send_messages(queue.id, vec![message("old", T), message("new", T + 100)])
+        .await?;
+    let request = ClaimRequest {
+        retained_since: T + 50,
+        ..claim(&queue, 10, T + 200, T + 230)
+    };
+    let claimed = store.claim_messages(request).await?;
+    assert_eq!(ids(&claimed), ["new"]);
+    let counts = store.message_counts(queue.id, T + 201).await?;
+    assert_eq!(
+        counts,
+        MessageCounts {
+            visible: 0,
+            in_flight: 1,
+            delayed: 0
+        }
+    );
+    Ok(())
+}
+
+pub async fn expire_messages_deletes_messages_past_retention(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "expire", false).await?;
+    store
+        .send_messages(queue.id, vec![message("old", T), message("new", T + 100)])
+        .await?;
+    assert_eq!(store.expire_messages(queue.id, T + 50).await?, 1);
+    assert_eq!(store.count_messages_before(queue.id, T + 1000).await?, 1);
+    Ok(())
+}
+
+pub async fn purge_deletes_messages_sent_until_now(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "purge", false).await?;
+    store
+        .send_messages(
+            queue.id,
+            vec![
+                message("m1", T),
+                message("m2", T + 5),
+                message("later", T + 10),
+            ],
+        )
+        .await?;
+    store
+        .claim_messages(claim(&queue, 1, T + 5, T + 60))
+        .await?;
+    assert_eq!(store.purge_queue(queue.id, T + 5).await?, 2);
+    let claimed = store
+        .claim_messages(claim(&queue, 10, T + 20, T + 60))
+        .await?;
+    assert_eq!(ids(&claimed), ["later"]);
+    Ok(())
+}
+
+pub async fn create_existing_queue_returns_the_existing_record(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let record = create(&store, "twice", false).await?;
+    let outcome = store
+        .create_queue(NewQueue {
+            account: ACCOUNT.to_string(),
+            name: "twice".to_string(),
+            fifo: false,
+            attributes: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            now: T + 1,
+            deleted_since: T - 60_000,
+        })
+        .await?;
+    assert_eq!(outcome, CreateQueueOutcome::Exists(record.clone()));
+    assert_eq!(
+        store.get_queue(ACCOUNT, "twice").await?,
+        Some(record.clone())
+    );
+    assert_eq!(
+        store.get_queue_by_id(record.id).await?,
+        Some(record.clone())
+    );
+    assert_eq!(store.get_queue("111111111111", "twice").await?, None);
+    assert_eq!(
+        record
+            .attributes
+            .get("VisibilityTimeout")
+            .map(String::as_str),
+        Some("30")
+    );
+    assert_eq!(
+        (record.created_at, record.last_modified_at, record.purged_at),
+        (T, T, None)
+    );
+    Ok(())
+}
+
+pub async fn create_after_delete_within_window_is_deleted_recently(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let old = create(&store, "again", false).await?;
+    assert!(store.delete_queue(old.id, T + 100).await?);
+    assert!(!store.delete_queue(old.id, T + 101).await?);
+    assert_eq!(store.get_queue(ACCOUNT, "again").await?, None);
+    assert_eq!(store.get_queue_by_id(old.id).await?, None);
+
+    let new_queue = |deleted_since: Millis| NewQueue {
+        account: ACCOUNT.to_string(),
+        name: "again".to_string(),
+        fifo: false,
+        attributes: BTreeMap::new(),
+        tags: BTreeMap::new(),
+        now: T + 200,
+        deleted_since,
+    };
+    assert_eq!(
+        store.create_queue(new_queue(T + 50)).await?,
+        CreateQueueOutcome::DeletedRecently(T + 100)
+    );
+    match store.create_queue(new_queue(T + 101)).await? {
+        CreateQueueOutcome::Created(record) => {
+            assert_ne!(record.id, old.id, "queue ids are never reused")
+        }
+        other => panic!("expected Created, got {other:?}"),
+    }
+    Ok(())
+}
+
+pub async fn delete_queue_removes_its_messages(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "doomed", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T)])
+        .await?;
+    assert!(store.delete_queue(queue.id, T + 1).await?);
+    assert_eq!(
+        store.message_counts(queue.id, T + 2).await?,
+        MessageCounts::default()
+    );
+    assert!(
+        store
+            .claim_messages(claim(&queue, 10, T + 2, T + 30))
+            .await?
+            .messages
+            .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn update_queue_replaces_only_given_fields(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "update", false).await?;
+    let tags = BTreeMap::from([("team".to_string(), "eddy".to_string())]);
+    let tagged = store
+        .update_queue(
+            queue.id,
+            QueueUpdate {
+                tags: Some(tags.clone()),
+                now: T + 5,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let Some(tagged) = tagged else {
+        panic!("the queue exists")
+    };
+    assert_eq!(tagged.tags, tags);
+    assert_eq!(tagged.attributes, queue.attributes);
+
+    let attributes = BTreeMap::from([("DelaySeconds".to_string(), "5".to_string())]);
+    let updated = store
+        .update_queue(
+            queue.id,
+            QueueUpdate {
+                attributes: Some(attributes.clone()),
+                purged_at: Some(T + 9),
+                now: T + 10,
+                tags: None,
+            },
+        )
+        .await?;
+    let Some(updated) = updated else {
+        panic!("the queue exists")
+    };
+    assert_eq!(updated.attributes, attributes);
+    assert_eq!(updated.tags, tags);
+    assert_eq!(updated.last_modified_at, T + 10);
+    assert_eq!(updated.purged_at, Some(T + 9));
+    assert_eq!(store.get_queue(ACCOUNT, "update").await?, Some(updated));
+    assert_eq!(
+        store
+            .update_queue(queue.id + 1000, QueueUpdate::default())
+            .await?,
+        None
+    );
+    Ok(())
+}
+
+pub async fn list_queues_pages_by_name_with_prefix(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    for name in ["beta", "alpha-2", "alpha_1", "alpha-1", "gamma.fifo"] {
+        create(&store, name, name.ends_with(".fifo")).await?;
+    }
+    create_in(&store, "111111111111", "alpha-0", false).await?;
+    let names = |records: Vec<QueueRecord>| records.into_iter().map(|r| r.name).collect::<Vec<_>>();
+
+    let first = store.list_queues(Some(ACCOUNT), "", None, 2).await?;
+    assert_eq!(names(first), ["alpha-1", "alpha-2"]);
+    let rest = store
+        .list_queues(Some(ACCOUNT), "", Some("alpha-2"), 10)
+        .await?;
+    assert_eq!(names(rest), ["alpha_1", "beta", "gamma.fifo"]);
+    let alphas = store
+        .list_queues(Some(ACCOUNT), "alpha", Some("alpha-1"), 10)
+        .await?;
+    assert_eq!(names(alphas), ["alpha-2", "alpha_1"]);
+    let underscore = store.list_queues(Some(ACCOUNT), "alpha_", None, 10).await?;
+    assert_eq!(names(underscore), ["alpha_1"]);
+    let everyone = store.list_queues(None, "alpha-", None, 10).await?;
+    assert_eq!(names(everyone), ["alpha-0", "alpha-1", "alpha-2"]);
+    assert!(
+        store
+            .list_queues(Some("222222222222"), "", None, 10)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn move_messages_returns_them_to_their_original_sources(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let first = create(&store, "first", false).await?;
+    let second = create(&store, "second", false).await?;
+    let dead = create(&store, "dead", false).await?;
+    let arn = |name: &str| format!("arn:aws:sqs:us-east-1:000000000000:{name}");
+    for (queue, id) in [(&first, "m1"), (&second, "m2")] {
+        store.send_messages(queue.id, vec![message(id, T)]).await?;
+        let redrive = Some(Redrive {
+            dead_letter_queue: dead.id,
+            max_receive_count: 1,
+            source_arn: arn(&queue.name),
+        });
+        store
+            .claim_messages(ClaimRequest {
+                redrive: redrive.clone(),
+                ..claim(queue, 1, T, T + 1)
+            })
+            .await?;
+        let moved = store
+            .claim_messages(ClaimRequest {
+                redrive,
+                ..claim(queue, 1, T + 1, T + 2)
+            })
+            .await?;
+        assert_eq!(moved.dead_lettered, 1);
+    }
+    // A message whose source the engine could not resolve stays in the dead-letter queue.
+    store
+        .send_messages(dead.id, vec![message("stray", T)])
+        .await?;
+
+    let sources = BTreeMap::from([(arn("first"), first.id), (arn("second"), second.id)]);
+    let request = MoveRequest {
+        from: dead.id,
+        to: MoveDestination::OriginalSources(sources),
+        max_messages: 10,
+        sent_before: T + 1000,
+        now: T + 2000,
+    };
+    assert_eq!(store.move_messages(request).await?, 2);
+    for (queue, id) in [(&first, "m1"), (&second, "m2")] {
+        let claimed = store
+            .claim_messages(claim(queue, 10, T + 2000, T + 2030))
+            .await?;
+        assert_eq!(ids(&claimed), [id]);
+        assert_eq!(claimed.messages[0].receive_count, 1);
+        assert_eq!(claimed.messages[0].dead_letter_source_arn, None);
+    }
+    let left = store
+        .claim_messages(claim(&dead, 10, T + 2000, T + 2030))
+        .await?;
+    assert_eq!(ids(&left), ["stray"]);
+    Ok(())
+}
+
+pub async fn move_messages_to_a_queue_moves_the_oldest_first(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let from = create(&store, "from", false).await?;
+    let to = create(&store, "to", false).await?;
+    store
+        .send_messages(
+            from.id,
+            vec![
+                message("m1", T),
+                message("m2", T + 1),
+                message("m3", T + 2),
+                message("m4", T + 3),
+            ],
+        )
+        .await?;
+    // m1 is in flight and stays; m4 was sent after the cut-off.
+    store
+        .claim_messages(claim(&from, 1, T + 10, T + 1000))
+        .await?;
+    assert_eq!(store.count_messages_before(from.id, T + 3).await?, 3);
+    let request = |max_messages| MoveRequest {
+        from: from.id,
+        to: MoveDestination::Queue(to.id),
+        max_messages,
+        sent_before: T + 3,
+        now: T + 20,
+    };
+    assert_eq!(store.move_messages(request(1)).await?, 1);
+    assert_eq!(store.move_messages(request(10)).await?, 1);
+    assert_eq!(store.move_messages(request(10)).await?, 0);
+    let moved = store.claim_messages(claim(&to, 10, T + 20, T + 50)).await?;
+    assert_eq!(ids(&moved), ["m2", "m3"]);
+    assert_eq!(moved.messages[0].sent_at, T + 1);
+    assert_eq!(moved.messages[0].receive_count, 1);
+    Ok(())
+}
+
+pub async fn receive_attempt_returns_the_same_messages(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "attempt.fifo", true).await?;
+    store
+        .send_messages(
+            queue.id,
+            vec![fifo_message("m1", "g", T), fifo_message("m2", "g", T)],
+        )
+        .await?;
+    let with_attempt = |id: &str, now: Millis| ClaimRequest {
+        attempt: Some(ReceiveAttempt {
+            id: id.to_string(),
+            expires_at: T + FIVE_MINUTES,
+        }),
+        ..claim(&queue, 10, now, T + 30)
+    };
+    let first = store.claim_messages(with_attempt("x", T)).await?;
+    assert_eq!(ids(&first), ["m1", "m2"]);
+    let retried = store.claim_messages(with_attempt("x", T + 1)).await?;
+    assert_eq!(retried, first);
+    let other = store.claim_messages(with_attempt("y", T + 1)).await?;
+    assert!(other.messages.is_empty());
+
+    // Once a message of the attempt is gone, the attempt cannot be replayed.
+    store
+        .delete_messages(queue.id, vec![first.messages[0].receipt])
+        .await?;
+    let after_delete = store.claim_messages(with_attempt("x", T + 2)).await?;
+    assert!(after_delete.messages.is_empty());
+    Ok(())
+}
+
+pub async fn change_visibility_reports_each_outcome(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "visibility", false).await?;
+    store
+        .send_messages(queue.id, vec![message("m1", T)])
+        .await?;
+    let first = store
+        .claim_messages(claim(&queue, 1, T, T + 30))
+        .await?
+        .messages[0]
+        .receipt;
+
+    assert_eq!(
+        store
+            .change_visibility(queue.id, vec![(first, T + 100)], T + 1)
+            .await?,
+        [VisibilityChange::Changed]
+    );
+    assert!(
+        store
+            .claim_messages(claim(&queue, 1, T + 50, T + 80))
+            .await?
+            .messages
+            .is_empty()
+    );
+    let second = store
+        .claim_messages(claim(&queue, 1, T + 100, T + 130))
+        .await?
+        .messages[0]
+        .receipt;
+    assert_eq!(
+        store
+            .change_visibility(queue.id, vec![(first, T + 200), (second, T + 110)], T + 101)
+            .await?,
+        [VisibilityChange::Unknown, VisibilityChange::Changed]
+    );
+    assert_eq!(
+        store
+            .change_visibility(queue.id, vec![(second, T + 300)], T + 120)
+            .await?,
+        [VisibilityChange::NotInFlight]
+    );
+    let gone = Receipt {
+        sequence: second.sequence + 999,
+        nonce: second.nonce,
+    };
+    assert_eq!(
+        store
+            .change_visibility(queue.id, vec![(gone, T + 300)], T + 120)
+            .await?,
+        [VisibilityChange::Unknown]
+    );
+    // Hiding a message until `now` makes it visible at once.
+    let third = store
+        .claim_messages(claim(&queue, 1, T + 120, T + 150))
+        .await?
+        .messages[0]
+        .receipt;
+    store
+        .change_visibility(queue.id, vec![(third, T + 121)], T + 121)
+        .await?;
+    assert_eq!(
+        store
+            .claim_messages(claim(&queue, 1, T + 121, T + 150))
+            .await?
+            .messages
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+pub async fn message_counts_split_visible_in_flight_and_delayed(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "counts", false).await?;
+    let delayed = NewMessage {
+        visible_at: T + 100,
+        ..message("delayed", T)
+    };
+    store
+        .send_messages(
+            queue.id,
+            vec![message("taken", T), message("waiting", T), delayed],
+        )
+        .await?;
+    store.claim_messages(claim(&queue, 1, T, T + 30)).await?;
+    assert_eq!(
+        store.message_counts(queue.id, T + 1).await?,
+        MessageCounts {
+            visible: 1,
+            in_flight: 1,
+            delayed: 1
+        }
+    );
+    assert_eq!(store.next_visible_at(queue.id, T + 1).await?, Some(T + 30));
+    assert_eq!(
+        store.next_visible_at(queue.id, T + 30).await?,
+        Some(T + 100)
+    );
+    assert_eq!(store.next_visible_at(queue.id, T + 100).await?, None);
+    assert_eq!(
+        store.message_counts(queue.id, T + 100).await?,
+        MessageCounts {
+            visible: 3,
+            in_flight: 0,
+            delayed: 0
+        }
+    );
+    Ok(())
+}
+
+pub async fn move_tasks_are_listed_newest_first(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let task = |handle: &str, source: &str, started_at: Millis| MoveTaskRecord {
+        handle: handle.to_string(),
+        source_arn: source.to_string(),
+        destination_arn: None,
+        max_per_second: Some(10),
+        status: "RUNNING".to_string(),
+        moved: 0,
+        to_move: 5,
+        failure_reason: None,
+        started_at,
+    };
+    store.put_move_task(task("h1", "arn:a", T)).await?;
+    store.put_move_task(task("h2", "arn:a", T + 10)).await?;
+    store.put_move_task(task("h3", "arn:b", T + 5)).await?;
+    let done = MoveTaskRecord {
+        status: "COMPLETED".to_string(),
+        moved: 5,
+        ..task("h1", "arn:a", T)
+    };
+    store.put_move_task(done.clone()).await?;
+
+    let of_a = store.list_move_tasks(Some("arn:a")).await?;
+    assert_eq!(of_a, [task("h2", "arn:a", T + 10), done]);
+    let all: Vec<String> = store
+        .list_move_tasks(None)
+        .await?
+        .into_iter()
+        .map(|t| t.handle)
+        .collect();
+    assert_eq!(all, ["h2", "h3", "h1"]);
+    Ok(())
+}
+
+pub async fn concurrent_sends_are_all_committed_with_distinct_sequences(
+    backing: &dyn Backing,
+) -> Result<()> {
+    const TASKS: usize = 16;
+    const SENDS: usize = 25;
+    let store = backing.open().await?;
+    let queue = create(&store, "busy", false).await?;
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut sequences = Vec::new();
+            for send in 0..SENDS {
+                let sent = store
+                    .send_messages(queue.id, vec![message(&format!("m{task}-{send}"), T)])
+                    .await?;
+                sequences.push(sent[0].sequence);
+            }
+            Ok::<_, crate::Error>(sequences)
+        }));
+    }
+    let mut sequences = HashSet::new();
+    for handle in handles {
+        let task_sequences = handle
+            .await
+            .map_err(|e| crate::Error::Io(std::io::Error::other(e)))??;
+        assert!(
+            task_sequences.windows(2).all(|w| w[0] < w[1]),
+            "one caller's sends commit in order"
+        );
+        sequences.extend(task_sequences);
+    }
+    assert_eq!(sequences.len(), TASKS * SENDS);
+
+    let mut received = BTreeSet::new();
+    loop {
+        let claimed = store.claim_messages(claim(&queue, 10, T, T + 30)).await?;
+        if claimed.messages.is_empty() {
+            break;
+        }
+        received.extend(claimed.messages.into_iter().map(|m| m.message_id));
+    }
+    assert_eq!(received.len(), TASKS * SENDS);
+    Ok(())
+}
+
+pub async fn data_survives_close_and_reopen(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "durable", false).await?;
+    let gone = create(&store, "gone", false).await?;
+    store.delete_queue(gone.id, T).await?;
+    store
+        .send_messages(
+            queue.id,
+            vec![message("m1", T), message("m2", T), message("m3", T)],
+        )
+        .await?;
+    let claimed = store.claim_messages(claim(&queue, 2, T, T + 1000)).await?;
+    store
+        .delete_messages(queue.id, vec![claimed.messages[0].receipt])
+        .await?;
+    drop(store);
+
+    let store = backing.open().await?;
+    assert_eq!(
+        store.get_queue(ACCOUNT, "durable").await?,
+        Some(queue.clone())
+    );
+    assert_eq!(store.get_queue(ACCOUNT, "gone").await?, None);
+    assert_eq!(
+        store.message_counts(queue.id, T + 1).await?,
+        MessageCounts {
+            visible: 1,
+            in_flight: 1,
+            delayed: 0
+        }
+    );
+    // The receipt handed out before the restart still works.
+    assert_eq!(
+        store
+            .delete_messages(queue.id, vec![claimed.messages[1].receipt])
+            .await?,
+        [DeleteOutcome::Deleted]
+    );
+    let rest = store
+        .claim_messages(claim(&queue, 10, T + 2, T + 30))
+        .await?;
+    assert_eq!(ids(&rest), ["m3"]);
+    // Sequences keep growing: nothing is reused after a restart.
+    let next = store
+        .send_messages(queue.id, vec![message("m4", T + 3)])
+        .await?;
+    assert!(next[0].sequence > rest.messages[0].receipt.sequence);
+    Ok(())
+}
