@@ -58,6 +58,8 @@ struct Inner {
     config: EngineConfig,
     /// Cancelled when the server shuts down: long polls return early, workers stop.
     shutdown: CancellationToken,
+    /// SQS state that lives only in this process (long-poll notifiers, move task lock).
+    sqs: sqs::SqsState,
 }
 
 impl Engine {
@@ -73,6 +75,7 @@ impl Engine {
                 clock,
                 config,
                 shutdown,
+                sqs: sqs::SqsState::default(),
             }),
         }
     }

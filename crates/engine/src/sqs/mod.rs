@@ -1,197 +1,57 @@
 //! SQS semantics: queues, messages, FIFO groups and deduplication, dead-letter redrive and
 //! message move tasks, on top of the store.
 //!
-//! Every public method here is one SQS action; both wire protocols call the same methods.
+//! Every public method on [`Engine`] defined in this module is one SQS action; both wire
+//! protocols call the same methods.
+//!
+//! # Layout
+//!
+//! - `types.rs`: inputs and outputs shared with the api crate.
+//! - `queues.rs`: queue CRUD, attributes, purge, dead-letter source listing.
+//! - `messages.rs`: send, receive (long polling), delete, visibility, and their batches.
+//! - `tags.rs`: tags and permissions (the queue `Policy`).
+//! - `move_tasks.rs`: message move tasks and the worker pass that advances them.
+//! - `attributes.rs`: queue attribute names, ranges, defaults and normalisation.
+//! - `validate.rs`: name, message and batch validation with SQS's messages.
+//! - `digest.rs`: the MD5 digests of bodies and attributes.
+//! - `receipt.rs`: receipt handle encoding.
+//! - `meta.rs`: the engine's per-message metadata stored alongside the body.
+//! - `notify.rs`: per-queue wake-ups for long polling.
+//! - `arn.rs`: queue ARNs.
+//!
+//! # Invariants
+//!
+//! - Queue attributes are stored normalised and complete (defaults included), so
+//!   GetQueueAttributes reads them back as they are.
+//! - A receive never busy-polls: it waits on the queue's notifier and a timer for the next
+//!   message to turn visible.
 
+mod arn;
+mod attributes;
+mod digest;
+mod messages;
+mod meta;
+mod move_tasks;
+mod notify;
+mod queues;
+mod receipt;
+mod tags;
 mod types;
+mod validate;
 
+pub(crate) use notify::SqsState;
 pub use types::*;
 
-use std::collections::BTreeMap;
+use store::{Millis, QueueRecord};
 
-use crate::{Engine, Error, Result};
+use crate::Engine;
+
+/// Messages of `queue` sent before this instant have outlived its retention period.
+pub(crate) fn retention_cutoff(queue: &QueueRecord, now: Millis) -> Millis {
+    now - attributes::QueueSettings::of(queue).retention_seconds * 1000
+}
 
 impl Engine {
-    pub async fn create_queue(&self, caller: &Caller, input: CreateQueueInput) -> Result<QueueRef> {
-        let _ = (caller, input);
-        Err(not_yet())
-    }
-
-    /// `owner_account` is GetQueueUrl's `QueueOwnerAWSAccountId`.
-    pub async fn get_queue_url(
-        &self,
-        caller: &Caller,
-        name: &str,
-        owner_account: Option<&str>,
-    ) -> Result<QueueRef> {
-        let _ = (caller, name, owner_account);
-        Err(not_yet())
-    }
-
-    pub async fn list_queues(
-        &self,
-        caller: &Caller,
-        input: ListQueuesInput,
-    ) -> Result<ListQueuesOutput> {
-        let _ = (caller, input);
-        Err(not_yet())
-    }
-
-    pub async fn delete_queue(&self, queue: &QueueRef) -> Result<()> {
-        let _ = queue;
-        Err(not_yet())
-    }
-
-    pub async fn get_queue_attributes(
-        &self,
-        queue: &QueueRef,
-        names: &[String],
-    ) -> Result<BTreeMap<String, String>> {
-        let _ = (queue, names);
-        Err(not_yet())
-    }
-
-    pub async fn set_queue_attributes(
-        &self,
-        queue: &QueueRef,
-        attributes: BTreeMap<String, String>,
-    ) -> Result<()> {
-        let _ = (queue, attributes);
-        Err(not_yet())
-    }
-
-    pub async fn send_message(
-        &self,
-        caller: &Caller,
-        queue: &QueueRef,
-        input: SendMessageInput,
-    ) -> Result<SendMessageOutput> {
-        let _ = (caller, queue, input);
-        Err(not_yet())
-    }
-
-    /// Whole-request problems (empty, too many entries, ids not distinct or invalid, total
-    /// size) fail the call; per-entry problems are reported in the output.
-    pub async fn send_message_batch(
-        &self,
-        caller: &Caller,
-        queue: &QueueRef,
-        entries: Vec<BatchEntry<SendMessageInput>>,
-    ) -> Result<BatchOutput<SendMessageOutput>> {
-        let _ = (caller, queue, entries);
-        Err(not_yet())
-    }
-
-    /// Long-polls up to the wait time (request, else the queue's
-    /// `ReceiveMessageWaitTimeSeconds`), returning as soon as a message is available.
-    pub async fn receive_message(
-        &self,
-        queue: &QueueRef,
-        input: ReceiveMessageInput,
-    ) -> Result<Vec<ReceivedMessage>> {
-        let _ = (queue, input);
-        Err(not_yet())
-    }
-
-    pub async fn delete_message(&self, queue: &QueueRef, receipt_handle: &str) -> Result<()> {
-        let _ = (queue, receipt_handle);
-        Err(not_yet())
-    }
-
-    /// Entries are receipt handles.
-    pub async fn delete_message_batch(
-        &self,
-        queue: &QueueRef,
-        entries: Vec<BatchEntry<String>>,
-    ) -> Result<BatchOutput<()>> {
-        let _ = (queue, entries);
-        Err(not_yet())
-    }
-
-    pub async fn change_message_visibility(
-        &self,
-        queue: &QueueRef,
-        input: ChangeVisibilityInput,
-    ) -> Result<()> {
-        let _ = (queue, input);
-        Err(not_yet())
-    }
-
-    pub async fn change_message_visibility_batch(
-        &self,
-        queue: &QueueRef,
-        entries: Vec<BatchEntry<ChangeVisibilityInput>>,
-    ) -> Result<BatchOutput<()>> {
-        let _ = (queue, entries);
-        Err(not_yet())
-    }
-
-    pub async fn purge_queue(&self, queue: &QueueRef) -> Result<()> {
-        let _ = queue;
-        Err(not_yet())
-    }
-
-    pub async fn tag_queue(&self, queue: &QueueRef, tags: BTreeMap<String, String>) -> Result<()> {
-        let _ = (queue, tags);
-        Err(not_yet())
-    }
-
-    pub async fn untag_queue(&self, queue: &QueueRef, keys: Vec<String>) -> Result<()> {
-        let _ = (queue, keys);
-        Err(not_yet())
-    }
-
-    pub async fn list_queue_tags(&self, queue: &QueueRef) -> Result<BTreeMap<String, String>> {
-        let _ = queue;
-        Err(not_yet())
-    }
-
-    pub async fn list_dead_letter_source_queues(
-        &self,
-        queue: &QueueRef,
-        max_results: Option<i64>,
-        next_token: Option<String>,
-    ) -> Result<ListQueuesOutput> {
-        let _ = (queue, max_results, next_token);
-        Err(not_yet())
-    }
-
-    /// Returns the task handle.
-    pub async fn start_message_move_task(
-        &self,
-        caller: &Caller,
-        input: StartMessageMoveTaskInput,
-    ) -> Result<String> {
-        let _ = (caller, input);
-        Err(not_yet())
-    }
-
-    pub async fn list_message_move_tasks(
-        &self,
-        caller: &Caller,
-        source_arn: &str,
-        max_results: Option<i64>,
-    ) -> Result<Vec<MessageMoveTask>> {
-        let _ = (caller, source_arn, max_results);
-        Err(not_yet())
-    }
-
-    /// Returns the approximate number of messages moved so far.
-    pub async fn cancel_message_move_task(&self, caller: &Caller, task_handle: &str) -> Result<i64> {
-        let _ = (caller, task_handle);
-        Err(not_yet())
-    }
-
-    pub async fn add_permission(&self, queue: &QueueRef, input: AddPermissionInput) -> Result<()> {
-        let _ = (queue, input);
-        Err(not_yet())
-    }
-
-    pub async fn remove_permission(&self, queue: &QueueRef, label: &str) -> Result<()> {
-        let _ = (queue, label);
-        Err(not_yet())
-    }
-
     /// `arn:aws:sqs:<region>:<account>:<name>`.
     pub fn queue_arn(&self, queue: &QueueRef) -> String {
         format!(
@@ -201,8 +61,4 @@ impl Engine {
             queue.name
         )
     }
-}
-
-fn not_yet() -> Error {
-    Error::UnsupportedOperation("not implemented yet".to_string())
 }

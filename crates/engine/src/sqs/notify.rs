@@ -1,0 +1,61 @@
+//! In-process wake-ups for long polling: one [`Notify`] per queue, woken whenever a message
+//! may have become receivable (a send, a visibility change, a move, a FIFO delete).
+//!
+//! Waiters register interest *before* they look at the store, so a wake-up between their
+//! empty claim and their wait is never lost.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use store::QueueId;
+use tokio::sync::Notify;
+
+/// SQS state that lives only in this process.
+#[derive(Debug, Default)]
+pub(crate) struct SqsState {
+    notifiers: Mutex<HashMap<QueueId, Arc<Notify>>>,
+    /// Serialises read-modify-write of move task records between the worker and
+    /// Start/CancelMessageMoveTask, so a cancel is never overwritten by a progress update.
+    pub(crate) move_tasks: tokio::sync::Mutex<()>,
+}
+
+impl SqsState {
+    /// The notifier of a queue, created on first use.
+    pub(crate) fn notifier(&self, queue: QueueId) -> Arc<Notify> {
+        // A poisoned lock only means another thread panicked while inserting; the map
+        // itself is still usable.
+        let mut notifiers = self
+            .notifiers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        notifiers.entry(queue).or_default().clone()
+    }
+
+    /// Wakes every receive currently waiting on the queue.
+    pub(crate) fn wake(&self, queue: QueueId) {
+        let notify = {
+            let notifiers = self
+                .notifiers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            notifiers.get(&queue).cloned()
+        };
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
+
+    /// Wakes the waiters of a deleted queue (they find it gone) and forgets its notifier.
+    pub(crate) fn forget(&self, queue: QueueId) {
+        let notify = {
+            let mut notifiers = self
+                .notifiers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            notifiers.remove(&queue)
+        };
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
+}
