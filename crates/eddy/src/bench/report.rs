@@ -88,6 +88,14 @@ fn latency_text(histogram: &Histogram<u64>) -> String {
 }
 
 impl Report {
+    fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Send => "send",
+            Mode::Receive => "receive",
+            Mode::Both => "both",
+        }
+    }
+
     fn has_consumers(&self) -> bool {
         self.mode != Mode::Send
     }
@@ -108,11 +116,11 @@ impl Report {
             Mode::Send => format!("{} producers", self.clients),
         };
         lines.push(format!(
-            "eddy bench sqs  {}  queue {}{}  mode {:?}  {}  batch {}  {}-byte messages",
+            "eddy bench sqs  {}  queue {}{}  mode {}  {}  batch {}  {}-byte messages",
             self.endpoint,
             self.queue,
             if self.fifo { " (FIFO)" } else { "" },
-            self.mode,
+            self.mode_name(),
             workers,
             self.batch,
             self.message_size
@@ -181,7 +189,15 @@ impl Report {
                     integrity.received_unacknowledged, integrity.foreign, integrity.corrupt
                 ));
             }
-            lines.push(format!("  consumers stopped: {:?}", self.stop_reason));
+            let stopped = match self.stop_reason {
+                StopReason::AllReceived => "every acknowledged message was received",
+                StopReason::Idle => "nothing new arrived within --idle-timeout",
+                StopReason::Deadline => {
+                    "the drain deadline (--duration after draining began) passed"
+                }
+                StopReason::NoConsumers => "there were no consumers",
+            };
+            lines.push(format!("  consumers stopped: {stopped}"));
         }
         if self.attempted > self.acknowledged {
             lines.push(format!(
