@@ -5,18 +5,30 @@
 //! - `router.rs`: one HTTP entry point for every AWS API; reads which service a request is
 //!   for from `X-Amz-Target`, the form's `Action`/`Version`, the SigV4 credential scope or
 //!   the path, and hands it to that service's module.
+//! - `error.rs`: the api's one error enum and its one exhaustive mapping to the wire.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
 //! - `sqs/`: the SQS actions over AWS JSON 1.0 and the query protocol.
 //! - `sts.rs`: STS `GetCallerIdentity`.
+//! - `xml.rs`: the small XML writer of query-protocol responses.
 //!
 //! # Invariants
 //!
 //! - No SQS semantics here: validation of values and every state change is the engine's.
 //! - Every error reaches the client as AWS would send it; internal details only reach the log.
 
+pub mod error;
+mod router;
+pub mod sigv4;
+pub mod sqs;
+pub mod sts;
+mod xml;
+
 use std::collections::BTreeMap;
 
 use engine::Engine;
+
+pub use error::{Error, WireError};
+pub use router::DEFAULT_MAX_BODY_BYTES;
 
 /// One access key eddy accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +44,11 @@ pub struct ApiConfig {
     /// Access key id → key. When empty, signatures are not checked (loopback development);
     /// otherwise every request must carry a valid SigV4 signature by one of these keys.
     pub access_keys: BTreeMap<String, AccessKey>,
+    /// Largest request body accepted; `None` is [`DEFAULT_MAX_BODY_BYTES`].
+    pub max_body_bytes: Option<usize>,
 }
 
 /// The whole HTTP application for one engine.
 pub fn app(engine: Engine, config: ApiConfig) -> axum::Router {
-    let _ = (engine, config);
-    axum::Router::new()
+    router::app(engine, config)
 }
