@@ -44,11 +44,18 @@ pub struct ApiConfig {
     /// Access key id → key. When empty, signatures are not checked (loopback development);
     /// otherwise every request must carry a valid SigV4 signature by one of these keys.
     pub access_keys: BTreeMap<String, AccessKey>,
-    /// Largest request body accepted; `None` is [`DEFAULT_MAX_BODY_BYTES`].
-    pub max_body_bytes: Option<usize>,
 }
 
 /// The whole HTTP application for one engine.
 pub fn app(engine: Engine, config: ApiConfig) -> axum::Router {
-    router::app(engine, config)
+    router::app(engine, config, DEFAULT_MAX_BODY_BYTES)
+}
+
+/// [`app`] with another request body limit (tests of the limit use a small one).
+pub fn app_with_body_limit(
+    engine: Engine,
+    config: ApiConfig,
+    max_body_bytes: usize,
+) -> axum::Router {
+    router::app(engine, config, max_body_bytes)
 }

@@ -40,8 +40,7 @@ struct Shared {
     max_body_bytes: usize,
 }
 
-pub fn app(engine: Engine, config: ApiConfig) -> Router {
-    let max_body_bytes = config.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+pub fn app(engine: Engine, config: ApiConfig, max_body_bytes: usize) -> Router {
     let shared = Arc::new(Shared {
         engine,
         config,
