@@ -59,7 +59,9 @@ async fn duplicate_within_five_minutes_returns_the_original_and_is_accepted_afte
     let queue = h.fifo_queue("dedup.fifo", &[]).await?;
     let original = h.send_to_group(&queue, "body", "g", Some("d1")).await?;
     h.advance_secs(299);
-    let duplicate = h.send_to_group(&queue, "other body", "g", Some("d1")).await?;
+    let duplicate = h
+        .send_to_group(&queue, "other body", "g", Some("d1"))
+        .await?;
     assert_eq!(duplicate.message_id, original.message_id);
     assert_eq!(duplicate.sequence_number, original.sequence_number);
     assert_eq!(h.count(&queue, "ApproximateNumberOfMessages").await?, 1);
@@ -199,7 +201,9 @@ async fn fifo_batch_reports_missing_group_per_entry() -> TestResult {
 #[tokio::test]
 async fn fifo_delete_with_an_expired_receipt_is_refused() -> TestResult {
     let h = Harness::new().await?;
-    let queue = h.fifo_queue("expired.fifo", &[("VisibilityTimeout", "5")]).await?;
+    let queue = h
+        .fifo_queue("expired.fifo", &[("VisibilityTimeout", "5")])
+        .await?;
     h.send_to_group(&queue, "x", "g", Some("x")).await?;
     let old = h.receive(&queue, 1).await?.remove(0);
     h.advance_secs(5);

@@ -34,12 +34,19 @@ async fn receive_hides_message_until_visibility_timeout_then_redelivers_with_new
     assert_eq!(first[0].message_id, sent.message_id);
     assert_eq!(first[0].attributes["ApproximateReceiveCount"], "1");
     assert_eq!(first[0].attributes["SenderId"], "AIDATESTSENDER");
-    assert_eq!(first[0].attributes["SentTimestamp"], common::START.to_string());
+    assert_eq!(
+        first[0].attributes["SentTimestamp"],
+        common::START.to_string()
+    );
     assert_eq!(first[0].md5_of_body, sent.md5_of_message_body);
 
     h.advance_secs(29);
     assert!(h.receive(&queue, 1).await?.is_empty());
-    assert_eq!(h.count(&queue, "ApproximateNumberOfMessagesNotVisible").await?, 1);
+    assert_eq!(
+        h.count(&queue, "ApproximateNumberOfMessagesNotVisible")
+            .await?,
+        1
+    );
 
     h.advance_secs(1);
     let second = h.receive(&queue, 1).await?;
@@ -64,12 +71,20 @@ async fn stale_receipt_delete_succeeds_but_keeps_the_message() -> TestResult {
     let current = h.receive(&queue, 1).await?.remove(0);
 
     h.engine.delete_message(&queue, &old.receipt_handle).await?;
-    assert_eq!(h.count(&queue, "ApproximateNumberOfMessagesNotVisible").await?, 1);
+    assert_eq!(
+        h.count(&queue, "ApproximateNumberOfMessagesNotVisible")
+            .await?,
+        1
+    );
 
     h.engine
         .delete_message(&queue, &current.receipt_handle)
         .await?;
-    assert_eq!(h.count(&queue, "ApproximateNumberOfMessagesNotVisible").await?, 0);
+    assert_eq!(
+        h.count(&queue, "ApproximateNumberOfMessagesNotVisible")
+            .await?,
+        0
+    );
     // Deleting again is still a success.
     h.engine
         .delete_message(&queue, &current.receipt_handle)
@@ -173,7 +188,11 @@ async fn delay_hides_new_messages_until_due() -> TestResult {
             },
         )
         .await?;
-    assert_eq!(h.count(&queue, "ApproximateNumberOfMessagesDelayed").await?, 2);
+    assert_eq!(
+        h.count(&queue, "ApproximateNumberOfMessagesDelayed")
+            .await?,
+        2
+    );
     assert!(h.receive(&queue, 10).await?.is_empty());
     h.advance_secs(10);
     assert_eq!(bodies(&h.receive(&queue, 10).await?), ["queue-delay"]);
@@ -199,7 +218,9 @@ async fn delay_hides_new_messages_until_due() -> TestResult {
 #[tokio::test]
 async fn messages_past_retention_are_expired_by_maintenance_and_never_delivered() -> TestResult {
     let h = Harness::new().await?;
-    let queue = h.queue("short", &[("MessageRetentionPeriod", "60")]).await?;
+    let queue = h
+        .queue("short", &[("MessageRetentionPeriod", "60")])
+        .await?;
     h.send(&queue, "old").await?;
     h.advance_secs(30);
     h.send(&queue, "young").await?;
@@ -253,7 +274,11 @@ async fn message_validation_errors_match_sqs() -> TestResult {
     let mut reserved = MessageAttributes::new();
     reserved.insert("AWS.thing".to_string(), string_attribute("v"));
     assert!(matches!(
-        send(SendMessageInput { message_attributes: reserved, ..body_input("x") }).await,
+        send(SendMessageInput {
+            message_attributes: reserved,
+            ..body_input("x")
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     let mut bad_number = MessageAttributes::new();
@@ -266,20 +291,32 @@ async fn message_validation_errors_match_sqs() -> TestResult {
         },
     );
     assert!(matches!(
-        send(SendMessageInput { message_attributes: bad_number, ..body_input("x") }).await,
+        send(SendMessageInput {
+            message_attributes: bad_number,
+            ..body_input("x")
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     let too_many: MessageAttributes = (0..11)
         .map(|i| (format!("a{i}"), string_attribute("v")))
         .collect();
     assert!(matches!(
-        send(SendMessageInput { message_attributes: too_many, ..body_input("x") }).await,
+        send(SendMessageInput {
+            message_attributes: too_many,
+            ..body_input("x")
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     let mut system = MessageAttributes::new();
     system.insert("SenderId".to_string(), string_attribute("me"));
     assert!(matches!(
-        send(SendMessageInput { message_system_attributes: system, ..body_input("x") }).await,
+        send(SendMessageInput {
+            message_system_attributes: system,
+            ..body_input("x")
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     assert!(matches!(
@@ -297,14 +334,11 @@ async fn message_validation_errors_match_sqs() -> TestResult {
 async fn attribute_digests_match_sqs_and_receive_filters_attributes() -> TestResult {
     let h = Harness::new().await?;
     let queue = h.queue("digests", &[]).await?;
-    let attributes: MessageAttributes = [
-        ("General", "Kenobi"),
-        ("Hello", "There"),
-        ("Help.Me", "Me"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), string_attribute(v)))
-    .collect();
+    let attributes: MessageAttributes =
+        [("General", "Kenobi"), ("Hello", "There"), ("Help.Me", "Me")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), string_attribute(v)))
+            .collect();
     let mut trace = MessageAttributes::new();
     trace.insert("AWSTraceHeader".to_string(), string_attribute("Root=1-abc"));
     let sent = h
@@ -346,7 +380,10 @@ async fn attribute_digests_match_sqs_and_receive_filters_attributes() -> TestRes
         received.md5_of_message_attributes.as_deref(),
         Some("83fee93c1bcd8b9a5a923ffacdc636c7")
     );
-    assert_eq!(received.attributes, map(&[("AWSTraceHeader", "Root=1-abc")]));
+    assert_eq!(
+        received.attributes,
+        map(&[("AWSTraceHeader", "Root=1-abc")])
+    );
 
     let bare = h.receive(&queue, 1).await?.remove(0);
     assert_eq!(
@@ -365,7 +402,10 @@ async fn batch_requests_are_validated_as_a_whole() -> TestResult {
         input: body_input(body),
     };
     let send = |entries| h.engine.send_message_batch(&h.caller, &queue, entries);
-    assert!(matches!(send(vec![]).await, Err(Error::EmptyBatchRequest(_))));
+    assert!(matches!(
+        send(vec![]).await,
+        Err(Error::EmptyBatchRequest(_))
+    ));
     let eleven = (0..11).map(|i| entry(&format!("e{i}"), "x")).collect();
     assert!(matches!(
         send(eleven).await,
@@ -415,7 +455,11 @@ async fn batch_entries_fail_individually() -> TestResult {
         .engine
         .send_message_batch(&h.caller, &queue, entries)
         .await?;
-    let ok: Vec<_> = output.successful.iter().map(|(id, _)| id.as_str()).collect();
+    let ok: Vec<_> = output
+        .successful
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
     assert_eq!(ok, ["ok1", "ok2"]);
     assert_eq!(output.failed.len(), 1);
     assert_eq!(output.failed[0].id, "empty");
@@ -436,7 +480,10 @@ async fn batch_entries_fail_individually() -> TestResult {
         id: "junk".to_string(),
         input: "junk".to_string(),
     });
-    let deleted = h.engine.delete_message_batch(&queue, delete_entries).await?;
+    let deleted = h
+        .engine
+        .delete_message_batch(&queue, delete_entries)
+        .await?;
     assert_eq!(deleted.successful.len(), 2);
     assert_eq!(deleted.failed.len(), 1);
     assert_eq!(deleted.failed[0].code, "ReceiptHandleIsInvalid");
@@ -468,11 +515,19 @@ async fn receive_parameters_are_range_checked() -> TestResult {
             if m == "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided."
     ));
     assert!(matches!(
-        receive(ReceiveMessageInput { wait_time_seconds: Some(21), ..Default::default() }).await,
+        receive(ReceiveMessageInput {
+            wait_time_seconds: Some(21),
+            ..Default::default()
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     assert!(matches!(
-        receive(ReceiveMessageInput { visibility_timeout: Some(-1), ..Default::default() }).await,
+        receive(ReceiveMessageInput {
+            visibility_timeout: Some(-1),
+            ..Default::default()
+        })
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
     Ok(())
@@ -507,7 +562,9 @@ async fn long_poll_wakes_promptly_when_a_message_is_sent() -> TestResult {
 #[tokio::test]
 async fn long_poll_returns_empty_after_its_wait_and_on_shutdown() -> TestResult {
     let h = Harness::new().await?;
-    let queue = h.queue("quiet", &[("ReceiveMessageWaitTimeSeconds", "1")]).await?;
+    let queue = h
+        .queue("quiet", &[("ReceiveMessageWaitTimeSeconds", "1")])
+        .await?;
     let started = std::time::Instant::now();
     let received = h
         .engine

@@ -92,10 +92,18 @@ async fn queue_names_and_fifo_attribute_are_validated() -> TestResult {
         Err(Error::InvalidAttributeName(_))
     ));
     assert!(matches!(
-        create(&format!("{}.fifo", "a".repeat(76)), &[("FifoQueue", "true")]).await,
+        create(
+            &format!("{}.fifo", "a".repeat(76)),
+            &[("FifoQueue", "true")]
+        )
+        .await,
         Err(Error::InvalidParameterValue(_))
     ));
-    create(&format!("{}.fifo", "a".repeat(75)), &[("FifoQueue", "true")]).await?;
+    create(
+        &format!("{}.fifo", "a".repeat(75)),
+        &[("FifoQueue", "true")],
+    )
+    .await?;
     Ok(())
 }
 
@@ -220,17 +228,22 @@ async fn redrive_policy_needs_an_existing_dead_letter_queue_of_the_same_type() -
     h.fifo_queue("dlq.fifo", &[]).await?;
     let wrong_type = r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq.fifo","maxReceiveCount":3}"#;
     assert!(matches!(
-        h.engine.set_queue_attributes(&source, map(&[("RedrivePolicy", wrong_type)])).await,
+        h.engine
+            .set_queue_attributes(&source, map(&[("RedrivePolicy", wrong_type)]))
+            .await,
         Err(Error::InvalidParameterValue(_))
     ));
     h.queue("dlq", &[]).await?;
-    let good = r#"{"maxReceiveCount":"3","deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq"}"#;
+    let good =
+        r#"{"maxReceiveCount":"3","deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq"}"#;
     h.engine
         .set_queue_attributes(&source, map(&[("RedrivePolicy", good)]))
         .await?;
     assert_eq!(
         h.attribute(&source, "RedrivePolicy").await?.as_deref(),
-        Some(r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":3}"#)
+        Some(
+            r#"{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:dlq","maxReceiveCount":3}"#
+        )
     );
     let dlq = h.engine.get_queue_url(&h.caller, "dlq", None).await?;
     let sources = h
@@ -325,10 +338,16 @@ async fn tags_are_added_listed_and_removed() -> TestResult {
     h.engine
         .tag_queue(&queue, map(&[("team", "core"), ("env", "dev")]))
         .await?;
-    h.engine.untag_queue(&queue, vec!["env".to_string()]).await?;
-    assert_eq!(h.engine.list_queue_tags(&queue).await?, map(&[("team", "core")]));
-    let too_many: Vec<(String, String)> =
-        (0..50).map(|i| (format!("k{i}"), "v".to_string())).collect();
+    h.engine
+        .untag_queue(&queue, vec!["env".to_string()])
+        .await?;
+    assert_eq!(
+        h.engine.list_queue_tags(&queue).await?,
+        map(&[("team", "core")])
+    );
+    let too_many: Vec<(String, String)> = (0..50)
+        .map(|i| (format!("k{i}"), "v".to_string()))
+        .collect();
     assert!(matches!(
         h.engine
             .tag_queue(&queue, too_many.into_iter().collect())

@@ -68,7 +68,11 @@ impl Harness {
             .await?)
     }
 
-    pub async fn fifo_queue(&self, name: &str, attributes: &[(&str, &str)]) -> TestResult<QueueRef> {
+    pub async fn fifo_queue(
+        &self,
+        name: &str,
+        attributes: &[(&str, &str)],
+    ) -> TestResult<QueueRef> {
         let mut all = vec![("FifoQueue", "true")];
         all.extend_from_slice(attributes);
         self.queue(name, &all).await
