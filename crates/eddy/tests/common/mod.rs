@@ -127,6 +127,33 @@ impl Server {
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
     }
+
+    /// Sends `signal` (a `kill` name: "TERM", "INT") and waits up to `limit` for the process
+    /// to exit. `Ok` holds its exit status; `Err` means it was still running at `limit` (it is
+    /// then killed with SIGKILL). Afterwards `restart()` starts it again.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        limit: Duration,
+    ) -> Result<std::process::ExitStatus, String> {
+        let mut child = self.child.take().ok_or("the server is not running")?;
+        let _ = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status();
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                return Ok(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("still running {limit:?} after SIG{signal}"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Server {
