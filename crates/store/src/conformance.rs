@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             create_existing_queue_returns_the_existing_record,
             create_after_delete_within_window_is_deleted_recently,
             delete_queue_removes_its_messages,
+            send_to_a_deleted_queue_stores_nothing,
             update_queue_replaces_only_given_fields,
             list_queues_pages_by_name_with_prefix,
             move_messages_returns_them_to_their_original_sources,
@@ -652,6 +653,22 @@ pub async fn delete_queue_removes_its_messages(backing: &dyn Backing) -> Result<
             .await?
             .messages
             .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn send_to_a_deleted_queue_stores_nothing(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let queue = create(&store, "late", false).await?;
+    store.delete_queue(queue.id, T).await?;
+    let sent = store
+        .send_messages(queue.id, vec![message("m1", T + 1)])
+        .await?;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].message_id, "m1");
+    assert_eq!(
+        store.message_counts(queue.id, T + 2).await?,
+        MessageCounts::default()
     );
     Ok(())
 }

@@ -214,6 +214,19 @@ pub(crate) fn send_messages(
     queue: QueueId,
     messages: Vec<NewMessage>,
 ) -> Result<Vec<SendOutcome>> {
+    // A send that lost a race with DeleteQueue is acknowledged and dropped, exactly as if
+    // it had been stored just before the queue and its messages were deleted; storing it
+    // would leave rows that nothing ever reads or removes.
+    if !queue_exists(connection, queue)? {
+        return Ok(messages
+            .into_iter()
+            .map(|message| SendOutcome {
+                message_id: message.message_id,
+                sequence: 0,
+                duplicate: false,
+            })
+            .collect());
+    }
     let mut outcomes = Vec::with_capacity(messages.len());
     for message in messages {
         if let Some(dedup) = &message.deduplication {
