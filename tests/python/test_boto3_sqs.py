@@ -784,3 +784,51 @@ def test_sts_get_caller_identity_reports_default_account(sts):
 def test_health_endpoint_answers_ok(eddy_endpoint):
     response = requests.get(f"{eddy_endpoint}/_eddy/health", timeout=5)
     assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def test_concurrent_senders_and_receivers_lose_and_duplicate_nothing(eddy_endpoint, queue_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import make_client
+
+    senders, per_sender = 6, 40
+    expected = {f"s{s}-m{m}" for s in range(senders) for m in range(per_sender)}
+
+    def send_all(sender: int) -> None:
+        client = make_client("sqs", eddy_endpoint)
+        for start in range(0, per_sender, 10):
+            entries = [{"Id": f"e{m}", "MessageBody": f"s{sender}-m{m}"} for m in range(start, start + 10)]
+            assert len(client.send_message_batch(QueueUrl=queue_url, Entries=entries)["Successful"]) == 10
+
+    received: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + 40
+
+    def receive_until_done() -> None:
+        client = make_client("sqs", eddy_endpoint)
+        while time.monotonic() < deadline:
+            with lock:
+                if len(received) >= len(expected):
+                    return
+            messages = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+            if messages:
+                client.delete_message_batch(
+                    QueueUrl=queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+                )
+                with lock:
+                    received.extend(m["Body"] for m in messages)
+
+    with ThreadPoolExecutor(max_workers=senders + 3) as pool:
+        receivers = [pool.submit(receive_until_done) for _ in range(3)]
+        for future in [pool.submit(send_all, s) for s in range(senders)]:
+            future.result()
+        for future in receivers:
+            future.result()
+    assert len(received) == len(expected)
+    assert set(received) == expected
