@@ -31,6 +31,8 @@ use common::Server;
 
 /// Short, so that messages whose delete was lost come back quickly during the drain.
 const VISIBILITY_TIMEOUT_SECONDS: i32 = 2;
+/// How many times the chaos test kills the server; `EDDY_TEST_KILLS` overrides it for a
+/// longer soak (each kill adds about a second).
 const KILLS: usize = 5;
 const PRODUCERS_PER_QUEUE: usize = 3;
 const CONSUMERS_PER_QUEUE: usize = 3;
@@ -41,6 +43,7 @@ const DELETE_ATTEMPTS: usize = 3;
 /// visibility timeout, so an undeleted message would have reappeared) and the queues say 0.
 const DRAIN_QUIET_PERIOD: Duration = Duration::from_secs(3);
 const DRAIN_LIMIT: Duration = Duration::from_secs(40);
+/// The chaos test's bound with the default number of kills; each extra kill adds 3 s.
 const WHOLE_TEST_LIMIT: Duration = Duration::from_secs(110);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -265,8 +268,8 @@ async fn run_producer(
     mut rng: StdRng,
     journal: SharedJournal,
     stop: Arc<AtomicBool>,
+    deadline: Instant,
 ) {
-    let deadline = Instant::now() + WHOLE_TEST_LIMIT;
     let mut next_seq = 0u64;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         let count = if rng.random_bool(0.5) {
@@ -304,7 +307,9 @@ async fn run_producer(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(5..25))).await;
+        // Paced so that the consumers keep up: deletes then happen during the kills too,
+        // instead of mostly in the drain.
+        tokio::time::sleep(Duration::from_millis(rng.random_range(20..80))).await;
     }
 }
 
@@ -320,8 +325,8 @@ async fn run_consumer(
     mut rng: StdRng,
     journal: SharedJournal,
     phase: Arc<AtomicU8>,
+    deadline: Instant,
 ) {
-    let deadline = Instant::now() + WHOLE_TEST_LIMIT;
     while phase.load(Ordering::Relaxed) != PHASE_STOP && Instant::now() < deadline {
         let request_started = Instant::now();
         let result = client
@@ -685,13 +690,19 @@ async fn with_server<T: Send + 'static>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_work_survives_random_kill9_under_concurrent_load() {
     let seed = seed();
-    eprintln!("durability seed: {seed} (rerun with EDDY_TEST_SEED={seed})");
-    tokio::time::timeout(WHOLE_TEST_LIMIT, chaos_run(seed))
+    let kills = std::env::var("EDDY_TEST_KILLS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(KILLS);
+    eprintln!("durability seed: {seed} (rerun with EDDY_TEST_SEED={seed}); {kills} kills");
+    let limit = WHOLE_TEST_LIMIT + Duration::from_secs(3) * kills.saturating_sub(KILLS) as u32;
+    tokio::time::timeout(limit, chaos_run(seed, kills, Instant::now() + limit))
         .await
-        .unwrap_or_else(|_| panic!("seed {seed}: the test did not finish in {WHOLE_TEST_LIMIT:?}"));
+        .unwrap_or_else(|_| panic!("seed {seed}: the test did not finish in {limit:?}"));
 }
 
-async fn chaos_run(seed: u64) {
+/// `deadline` bounds every client loop, should a stop signal never come.
+async fn chaos_run(seed: u64, kills: usize, deadline: Instant) {
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(seed);
     let server = Server::start();
@@ -717,6 +728,7 @@ async fn chaos_run(seed: u64) {
                 StdRng::seed_from_u64(rng.random()),
                 Arc::clone(&journal),
                 Arc::clone(&stop_producers),
+                deadline,
             )));
         }
         for _ in 0..CONSUMERS_PER_QUEUE {
@@ -726,12 +738,13 @@ async fn chaos_run(seed: u64) {
                 StdRng::seed_from_u64(rng.random()),
                 Arc::clone(&journal),
                 Arc::clone(&phase),
+                deadline,
             )));
         }
     }
 
     // Chaos: SIGKILL at random moments, restarting on the same port and data directory.
-    for kill in 1..=KILLS {
+    for kill in 1..=kills {
         let pause = Duration::from_millis(rng.random_range(200..=1500));
         tokio::time::sleep(pause).await;
         let restart_took = with_server(&server, |server| {
@@ -774,6 +787,10 @@ async fn chaos_run(seed: u64) {
         let empty = last_depths
             .iter()
             .all(|(_, depth)| !matches!(depth, Ok(n) if *n > 0));
+        eprintln!(
+            "durability: drain {:>5.1?}: depths {last_depths:?}, quiet {quiet}",
+            drain_started.elapsed()
+        );
         if quiet && empty {
             drained = true;
             break;
@@ -798,7 +815,7 @@ async fn chaos_run(seed: u64) {
         fifo_sends,
         journal.receipts.len(),
         journal.deletes.len(),
-        KILLS,
+        kills,
         drain_took,
         started.elapsed()
     );
@@ -1074,4 +1091,89 @@ async fn deleted_messages_never_return_after_kill9_and_visibility_expiry() {
         came_back, control,
         "exactly the undeleted messages come back once their visibility timeout has passed"
     );
+}
+
+/// The chaos test is only as good as its checker: a journal with one of each fault must be
+/// reported, and a clean one must not.
+#[test]
+fn checker_reports_lost_resurrected_duplicated_and_reordered_messages() {
+    let start = Instant::now();
+    let at = |millis: u64| start + Duration::from_millis(millis);
+    let send = |kind: Kind, seq: u64, message_id: &str| AckedSend {
+        kind,
+        producer: 0,
+        seq,
+        body: body_of(kind, 0, seq),
+        message_id: message_id.to_string(),
+    };
+    let receipt = |kind: Kind, seq: u64, message_id: &str, started: u64| Receipt {
+        kind,
+        message_id: message_id.to_string(),
+        body: body_of(kind, 0, seq),
+        request_started: at(started),
+    };
+    let delete = |kind: Kind, seq: u64, message_id: &str, received: u64, acked: u64| AckedDelete {
+        kind,
+        message_id: message_id.to_string(),
+        body: body_of(kind, 0, seq),
+        receive_started: at(received),
+        acknowledged: at(acked),
+    };
+    let clean = Journal {
+        sends: vec![
+            send(Kind::Standard, 0, "s0"),
+            send(Kind::Standard, 1, "s1"),
+            send(Kind::Fifo, 0, "f0"),
+            send(Kind::Fifo, 1, "f1"),
+        ],
+        receipts: vec![
+            receipt(Kind::Standard, 1, "s1", 0),
+            receipt(Kind::Standard, 0, "s0", 0),
+            receipt(Kind::Fifo, 0, "f0", 0),
+            // Redelivered before its delete: at-least-once, not a fault.
+            receipt(Kind::Fifo, 0, "f0", 2_000),
+            receipt(Kind::Fifo, 1, "f1", 2_100),
+            // Delivered again after a delete acknowledged too late to be sure of its handle.
+            receipt(Kind::Standard, 1, "s1", 5_000),
+        ],
+        deletes: vec![
+            delete(Kind::Fifo, 0, "f0", 2_000, 2_010),
+            delete(Kind::Standard, 1, "s1", 0, 3_000),
+        ],
+        ..Journal::default()
+    };
+    let violations = find_violations(&clean);
+    assert!(violations.is_empty(), "clean journal: {violations:?}");
+
+    let faulty = Journal {
+        sends: vec![
+            send(Kind::Standard, 0, "s0"),
+            send(Kind::Standard, 1, "s1"),
+            send(Kind::Fifo, 0, "f0"),
+            send(Kind::Fifo, 1, "f1"),
+            send(Kind::Fifo, 2, "f2"),
+        ],
+        receipts: vec![
+            receipt(Kind::Standard, 0, "s0", 0),
+            receipt(Kind::Standard, 0, "s0", 500),
+            receipt(Kind::Fifo, 1, "f1", 0),
+            receipt(Kind::Fifo, 0, "f0", 0),
+            receipt(Kind::Fifo, 2, "f2", 0),
+            receipt(Kind::Fifo, 2, "f2-copy", 0),
+        ],
+        deletes: vec![delete(Kind::Standard, 0, "s0", 0, 10)],
+        ..Journal::default()
+    };
+    let report = find_violations(&faulty).join("\n");
+    for expected in [
+        "LOST: 1 acknowledged sends never delivered: \"std-p0-000001\"",
+        "RESURRECTED: 1 deliveries after an acknowledged delete: \"std-p0-000000 (s0)",
+        "FIFO DUPLICATES: bodies delivered under several MessageIds (body, count): (\"fifo-p0-000002\", 2)",
+        "FIFO ORDER: 1 inversions: \"group-0: fifo-p0-000001 first delivered before fifo-p0-000000\"",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
 }
