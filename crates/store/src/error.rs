@@ -11,6 +11,9 @@ pub enum Error {
     /// The backend's worker is gone (the server is shutting down or the writer died).
     #[error("the store is closed")]
     Closed,
+    /// Another process holds the data directory.
+    #[error("{0} is in use by another eddy process")]
+    AlreadyOpen(String),
     #[error("corrupt record: {0}")]
     Corrupt(String),
     #[error("unsupported: {0}")]

@@ -33,3 +33,16 @@ impl Backing for SqliteBacking {
 }
 
 store::conformance_tests!(SqliteBacking::fresh());
+
+#[tokio::test]
+async fn a_second_open_of_the_same_directory_is_refused() -> Result<(), Box<dyn std::error::Error>>
+{
+    let dir = tempfile::tempdir()?;
+    let first = store::open_sqlite(dir.path(), store::SqliteOptions::default()).await?;
+    let second = store::open_sqlite(dir.path(), store::SqliteOptions::default()).await;
+    assert!(matches!(second, Err(store::Error::AlreadyOpen(_))));
+    drop(first);
+    // Once the first handle is gone the directory can be opened again.
+    store::open_sqlite(dir.path(), store::SqliteOptions::default()).await?;
+    Ok(())
+}

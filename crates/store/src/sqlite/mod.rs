@@ -50,6 +50,11 @@ pub(crate) struct SqliteBackend {
     checkpointer: Option<JoinHandle<()>>,
     cache: Arc<RwLock<QueueCache>>,
     readers: Arc<ReaderPool>,
+    /// An exclusive lock on `<dir>/eddy.lock`, held while the backend lives: the queue
+    /// cache is only right while this process is the database's only writer. Dropped
+    /// after the writer has stopped (fields drop after `Drop::drop`); the OS releases it
+    /// if the process dies.
+    _exclusive: std::fs::File,
 }
 
 /// Opens (creating if needed) `<dir>/eddy.db`, brings its schema up to date and starts the
@@ -64,6 +69,14 @@ pub(crate) async fn open(dir: &Path, options: SqliteOptions) -> Result<Arc<dyn B
 
 fn open_blocking(dir: &Path, options: SqliteOptions) -> Result<SqliteBackend> {
     std::fs::create_dir_all(dir)?;
+    let exclusive = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("eddy.lock"))?;
+    if exclusive.try_lock().is_err() {
+        return Err(Error::AlreadyOpen(dir.display().to_string()));
+    }
     let path = dir.join("eddy.db");
     let mut connection = Connection::open(&path)?;
     configure(&connection)?;
@@ -110,6 +123,7 @@ fn open_blocking(dir: &Path, options: SqliteOptions) -> Result<SqliteBackend> {
             idle: Mutex::new(Vec::new()),
             keep: options.readers.max(1),
         }),
+        _exclusive: exclusive,
     })
 }
 
