@@ -74,7 +74,8 @@ pub struct SqsBenchArgs {
     /// Long-poll wait of each ReceiveMessage, in seconds.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub wait_time: u32,
-    /// Consumers give up after this many seconds without a new message once the producers are done.
+    /// Consumers give up after this many seconds without a new message once the producers are
+    /// done (and the queue has answered empty at least once); unreceived messages then count as missing.
     #[arg(long, default_value_t = 5.0)]
     pub idle_timeout: f64,
     /// Use a FIFO queue (one message group per producer, explicit deduplication ids).
@@ -88,7 +89,8 @@ pub struct SqsBenchArgs {
 pub enum StopReason {
     /// Every acknowledged message was received.
     AllReceived,
-    /// Nothing new arrived for --idle-timeout after the producers finished.
+    /// Nothing new arrived for --idle-timeout after the producers finished, and the queue
+    /// answered empty (or failed) at least once in that time.
     Idle,
     /// The drain deadline derived from --duration passed first.
     Deadline,
@@ -119,6 +121,9 @@ struct Shared {
     corrupt: AtomicU64,
     /// Microseconds since `start` of the last first-time receive; the idle clock.
     last_new_receive_micros: AtomicU64,
+    /// Microseconds since `start` of the last receive that came back empty or failed: evidence
+    /// that the queue has nothing more to give, as opposed to a server that is merely slow.
+    last_quiet_receive_micros: AtomicU64,
     /// Microseconds since `start` of the last successful delete; ends the receive phase.
     last_delete_micros: AtomicU64,
     producers_done_micros: AtomicU64,
@@ -247,6 +252,7 @@ pub async fn run(args: SqsBenchArgs) -> anyhow::Result<()> {
         foreign: AtomicU64::new(0),
         corrupt: AtomicU64::new(0),
         last_new_receive_micros: AtomicU64::new(0),
+        last_quiet_receive_micros: AtomicU64::new(0),
         last_delete_micros: AtomicU64::new(0),
         producers_done_micros: AtomicU64::new(0),
         producers_done: AtomicBool::new(false),
@@ -625,6 +631,9 @@ async fn consume(shared: Arc<Shared>, client: SqsClient, plan: Arc<Plan>) -> Wor
         let answer = match result {
             Ok(answer) => answer,
             Err(error) => {
+                shared
+                    .last_quiet_receive_micros
+                    .fetch_max(shared.micros_since_start(), Ordering::Relaxed);
                 on_call_error(&shared, "ReceiveMessage", &error).await;
                 continue;
             }
@@ -633,6 +642,9 @@ async fn consume(shared: Arc<Shared>, client: SqsClient, plan: Arc<Plan>) -> Wor
         if messages.is_empty() {
             // Empty long polls take the whole wait time; they would swamp the latency figures.
             stats.empty_receives += 1;
+            shared
+                .last_quiet_receive_micros
+                .fetch_max(shared.micros_since_start(), Ordering::Relaxed);
             continue;
         }
         stats
@@ -794,7 +806,13 @@ async fn watch_consumers(
                 .last_new_receive_micros
                 .load(Ordering::Relaxed)
                 .max(shared.producers_done_micros.load(Ordering::Relaxed));
-            if shared.micros_since_start().saturating_sub(last_activity) > micros(idle_timeout) {
+            // Idle needs a receive that came back empty (or failed) after the last new message:
+            // a server whose receives take longer than the idle timeout is slow, not empty.
+            let quiet_since_activity =
+                shared.last_quiet_receive_micros.load(Ordering::Relaxed) > last_activity;
+            if quiet_since_activity
+                && shared.micros_since_start().saturating_sub(last_activity) > micros(idle_timeout)
+            {
                 break StopReason::Idle;
             }
         }
