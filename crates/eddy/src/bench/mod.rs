@@ -7,6 +7,8 @@ mod client;
 mod process;
 mod report;
 mod sqs;
+#[cfg(test)]
+mod tests;
 
 use clap::Subcommand;
 

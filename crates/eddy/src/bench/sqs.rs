@@ -225,6 +225,13 @@ struct Plan {
 
 /// Runs `eddy bench sqs` and prints its report.
 pub async fn run(args: SqsBenchArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    measure(args).await?.print(json);
+    Ok(())
+}
+
+/// Runs the load and returns what it measured.
+pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
     let call_timeout = Duration::from_secs(u64::from(args.wait_time) + 30);
     let client = SqsClient::new(&args.endpoint, args.clients as usize * 2, call_timeout)?;
     let run_id = format!("{:08x}", rand::random::<u32>());
@@ -399,8 +406,7 @@ pub async fn run(args: SqsBenchArgs) -> anyhow::Result<()> {
             peak_rss_kib: peak_server_rss.load(Ordering::Relaxed),
         }),
     };
-    report.print(args.json);
-    Ok(())
+    Ok(report)
 }
 
 /// Creates the queue, or finds it if it already exists with other attributes.
