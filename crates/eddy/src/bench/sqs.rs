@@ -20,6 +20,10 @@ use super::client::{CallError, SqsClient};
 use super::process;
 use super::report::{self, Report};
 
+const DEFAULT_MESSAGES: u64 = 50_000;
+const DURATION_ONLY_MESSAGES: u64 = 10_000_000;
+const MAX_MESSAGES: u64 = 100_000_000;
+
 /// Which side of the queue to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,9 +52,10 @@ pub struct SqsBenchArgs {
     /// What to load: send, receive (fill then drain) or both at once.
     #[arg(long, value_enum, default_value_t = Mode::Both)]
     pub mode: Mode,
-    /// Total messages to send (an upper bound when --duration stops the producers first).
-    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
-    pub messages: u64,
+    /// Total messages to send; the producers stop at this count or at --duration, whichever
+    /// comes first. Default: 50,000, or 10,000,000 when only --duration is given.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_MESSAGES))]
+    pub messages: Option<u64>,
     /// Stop the producers after this many seconds even if --messages is not reached. Consumers
     /// then get at most as long again to drain what was sent.
     #[arg(long)]
@@ -245,15 +250,27 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
     }
     let queue_url = open_queue(&client, &queue_name, args.fifo).await?;
 
-    let total = args.messages;
+    let duration = args
+        .duration
+        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+        .map(Duration::from_secs_f64);
+    // The bookkeeping holds 5 bytes per possible message, allocated up front.
+    let total = args.messages.unwrap_or(if duration.is_some() {
+        DURATION_ONLY_MESSAGES
+    } else {
+        DEFAULT_MESSAGES
+    });
+    let acknowledged = (0..total).map(|_| AtomicBool::new(false)).collect();
+    let receive_counts = (0..total).map(|_| AtomicU32::new(0)).collect();
     let shared = Arc::new(Shared {
+        // Taken after the allocations above, which take a moment for large --messages.
         start: Instant::now(),
         run_id,
         total_messages: total,
         next_sequence: AtomicU64::new(0),
-        acknowledged: (0..total).map(|_| AtomicBool::new(false)).collect(),
+        acknowledged,
         acknowledged_count: AtomicU64::new(0),
-        receive_counts: (0..total).map(|_| AtomicU32::new(0)).collect(),
+        receive_counts,
         received_unique: AtomicU64::new(0),
         deleted: AtomicU64::new(0),
         foreign: AtomicU64::new(0),
@@ -267,10 +284,6 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         stop_progress: AtomicBool::new(false),
         errors: Mutex::new(BTreeMap::new()),
     });
-    let duration = args
-        .duration
-        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
-        .map(Duration::from_secs_f64);
     let plan = Arc::new(Plan {
         queue_url: queue_url.clone(),
         batch: u64::from(args.batch),
