@@ -1212,3 +1212,35 @@ fn checker_reports_lost_resurrected_duplicated_and_reordered_messages() {
         );
     }
 }
+
+/// The deduplication window is part of what was acknowledged: a producer that resends after a
+/// crash (the usual reaction to an unknown outcome) must not create a second copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifo_deduplication_survives_kill9() {
+    const COUNT: u64 = 30;
+    let mut server = Server::start();
+    let client = client_without_retries(&server.endpoint).await;
+    let fifo = create_queue(&client, Kind::Fifo, "dedup-after-kill.fifo").await;
+    let first = send_numbered(&client, &fifo, COUNT).await;
+    server.kill9();
+    tokio::task::block_in_place(|| server.restart());
+    let second = send_numbered(&client, &fifo, COUNT).await;
+    assert_eq!(
+        first, second,
+        "the same bodies and deduplication ids were resent"
+    );
+
+    // Take more than was sent if it is there: a copy would show up as a longer list.
+    let received = receive_bodies(
+        &client,
+        &fifo.url,
+        2 * COUNT as usize,
+        Duration::from_secs(4),
+        true,
+    )
+    .await;
+    assert_eq!(
+        received, first,
+        "after kill -9, resent messages are deduplicated and the group keeps its order"
+    );
+}
