@@ -64,7 +64,10 @@ impl Server {
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(&self.extra_args)
-            .env("EDDY_LOG", std::env::var("EDDY_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "EDDY_LOG",
+                std::env::var("EDDY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         let mut child = command.spawn().expect("spawn eddy");
@@ -102,7 +105,10 @@ impl Server {
     pub fn terminate(&mut self) -> Option<i32> {
         let child = self.child.take()?;
         let pid = child.id();
-        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
         let mut child = child;
         let status = child.wait().ok()?;
         status.code()
