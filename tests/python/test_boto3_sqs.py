@@ -34,6 +34,21 @@ def test_create_queue_returns_url_under_account_on_request_host(sqs, eddy_endpoi
     assert url == f"{eddy_endpoint}/{ACCOUNT_ID}/{queue_name}"
 
 
+def test_queue_url_follows_the_host_the_client_used(eddy_endpoint, queue_name):
+    from conftest import make_client
+
+    localhost_endpoint = eddy_endpoint.replace("127.0.0.1", "localhost")
+    client = make_client("sqs", localhost_endpoint)
+    url = client.create_queue(QueueName=queue_name)["QueueUrl"]
+    assert url == f"{localhost_endpoint}/{ACCOUNT_ID}/{queue_name}"
+
+
+def test_queue_url_with_another_host_name_reaches_the_same_queue(sqs, eddy_endpoint, queue_name, queue_url):
+    other_host_url = queue_url.replace("127.0.0.1", "localhost")
+    sqs.send_message(QueueUrl=other_host_url, MessageBody="by another name")
+    assert [m["Body"] for m in receive_all(sqs, queue_url, 1)] == ["by another name"]
+
+
 def test_create_queue_applies_attributes_and_tags(sqs, queue_name):
     url = sqs.create_queue(
         QueueName=queue_name,
@@ -237,6 +252,13 @@ def test_message_attribute_with_empty_value_fails(sqs, queue_url):
         sqs.send_message(
             QueueUrl=queue_url, MessageBody="x", MessageAttributes={"a": {"DataType": "String", "StringValue": ""}}
         )
+    assert error_code(excinfo) == "InvalidParameterValue"
+
+
+def test_more_than_ten_message_attributes_fail_invalid_parameter_value(sqs, queue_url):
+    attributes = {f"a{i}": {"DataType": "String", "StringValue": "v"} for i in range(11)}
+    with pytest.raises(ClientError) as excinfo:
+        sqs.send_message(QueueUrl=queue_url, MessageBody="x", MessageAttributes=attributes)
     assert error_code(excinfo) == "InvalidParameterValue"
 
 
