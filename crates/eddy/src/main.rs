@@ -15,6 +15,11 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogFormat, ServeArgs, Settings};
 
+/// mimalloc: the server allocates many small, short-lived buffers per request, where it
+/// measured a few percent less CPU per message than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// eddy: the AWS event-driven model (SQS today) in one durable binary.
 #[derive(Debug, Parser)]
 #[command(name = "eddy", version, about)]

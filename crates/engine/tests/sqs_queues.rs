@@ -85,7 +85,7 @@ async fn queue_names_and_fifo_attribute_are_validated() -> TestResult {
     ));
     assert!(matches!(
         create("jobs", &[("FifoQueue", "true")]).await,
-        Err(Error::InvalidAttributeName(ref m)) if m == "Unknown Attribute FifoQueue."
+        Err(Error::InvalidParameterValue(ref m)) if m.starts_with("The name of a FIFO queue")
     ));
     assert!(matches!(
         create("jobs", &[("FifoQueue", "false")]).await,

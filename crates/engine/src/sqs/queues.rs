@@ -22,13 +22,10 @@ impl Engine {
     pub async fn create_queue(&self, caller: &Caller, input: CreateQueueInput) -> Result<QueueRef> {
         let name = input.name;
         let fifo = match input.attributes.get(attrs::FIFO_QUEUE) {
-            // SQS treats FifoQueue as an attribute of FIFO queues only: `false`, or `true`
-            // on a name without the suffix, is an unknown attribute of a standard queue.
-            Some(value)
-                if value.eq_ignore_ascii_case("true") && name.ends_with(validate::FIFO_SUFFIX) =>
-            {
-                true
-            }
+            // `FifoQueue=true` makes this a FIFO queue, whose name must then end in
+            // `.fifo` (checked below, with SQS's FIFO naming message). Any other value
+            // is an attribute standard queues do not have.
+            Some(value) if value.eq_ignore_ascii_case("true") => true,
             Some(_) => return Err(attrs::unknown_attribute(attrs::FIFO_QUEUE)),
             None => false,
         };
