@@ -6,7 +6,7 @@ mod common;
 
 use common::{Harness, TestResult, bodies};
 use engine::Error;
-use engine::sqs::{QueueRef, StartMessageMoveTaskInput};
+use engine::sqs::{CreateQueueInput, QueueRef, StartMessageMoveTaskInput};
 
 const ACCOUNT: &str = "000000000000";
 
@@ -205,5 +205,54 @@ async fn move_task_can_be_cancelled_and_needs_a_dead_letter_queue_source() -> Te
             .await,
         Err(Error::InvalidParameterValue(_))
     ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn redrive_allow_policy_decides_which_sources_may_use_a_dead_letter_queue() -> TestResult {
+    let h = Harness::new().await?;
+    let policy = |dlq: &str| {
+        format!(
+            r#"{{"deadLetterTargetArn":"{}","maxReceiveCount":3}}"#,
+            arn(dlq)
+        )
+    };
+    h.queue(
+        "closed-dlq",
+        &[("RedriveAllowPolicy", r#"{"redrivePermission":"denyAll"}"#)],
+    )
+    .await?;
+    let listed = format!(
+        r#"{{"redrivePermission":"byQueue","sourceQueueArns":["{}"]}}"#,
+        arn("allowed")
+    );
+    h.queue("listed-dlq", &[("RedriveAllowPolicy", listed.as_str())])
+        .await?;
+
+    let create = |name: &str, dlq: &str| {
+        h.engine.create_queue(
+            &h.caller,
+            CreateQueueInput {
+                name: name.to_string(),
+                attributes: [("RedrivePolicy".to_string(), policy(dlq))].into(),
+                tags: Default::default(),
+            },
+        )
+    };
+    let denied = create("any", "closed-dlq").await;
+    assert!(
+        matches!(denied, Err(Error::InvalidParameterValue(ref m)) if m.contains("RedriveAllowPolicy")),
+        "{denied:?}"
+    );
+    let not_listed = create("other", "listed-dlq").await;
+    assert!(
+        matches!(not_listed, Err(Error::InvalidParameterValue(_))),
+        "{not_listed:?}"
+    );
+    h.queue(
+        "allowed",
+        &[("RedrivePolicy", policy("listed-dlq").as_str())],
+    )
+    .await?;
     Ok(())
 }

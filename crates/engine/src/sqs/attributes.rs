@@ -373,6 +373,22 @@ impl RedrivePolicy {
     }
 }
 
+/// Whether a dead-letter queue whose `RedriveAllowPolicy` is `raw` (already validated when
+/// it was set) accepts `source_arn` as a source queue.
+pub(crate) fn redrive_allowed(raw: &str, source_arn: &str) -> bool {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(raw) else {
+        return true;
+    };
+    match map.get("redrivePermission").and_then(Value::as_str) {
+        Some("denyAll") => false,
+        Some("byQueue") => map
+            .get("sourceQueueArns")
+            .and_then(Value::as_array)
+            .is_some_and(|arns| arns.iter().any(|arn| arn.as_str() == Some(source_arn))),
+        _ => true,
+    }
+}
+
 fn validate_redrive_allow_policy(raw: &str) -> Result<()> {
     let unsupported = || {
         Error::InvalidAttributeValue(

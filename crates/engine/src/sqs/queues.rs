@@ -34,7 +34,12 @@ impl Engine {
         // An empty Policy on create means "no policy", which is the default.
         requested.retain(|attribute, value| !(value.is_empty() && attribute == attrs::POLICY));
         let attributes = attrs::merge(&attrs::defaults(fifo), &requested)?;
-        self.check_redrive_target(&attributes, fifo).await?;
+        let source = QueueRef {
+            account: caller.account.clone(),
+            name: name.clone(),
+        };
+        self.check_redrive_target(&attributes, fifo, &self.queue_arn(&source))
+            .await?;
         tags::validate_tags(&input.tags, &name, 0)?;
 
         let now = self.now();
@@ -201,7 +206,8 @@ impl Engine {
         }
         let merged = attrs::merge(&record.attributes, &changes)?;
         if changes.contains_key(attrs::REDRIVE_POLICY) {
-            self.check_redrive_target(&merged, record.fifo).await?;
+            self.check_redrive_target(&merged, record.fifo, &self.queue_arn(queue))
+                .await?;
         }
         self.store()
             .update_queue(
@@ -322,10 +328,13 @@ impl Engine {
     }
 
     /// A redrive policy's dead-letter queue must exist and be of the source's type.
+    /// Checks a queue's RedrivePolicy: the dead-letter queue exists, is of the same type,
+    /// and its RedriveAllowPolicy lets `source_arn` use it.
     async fn check_redrive_target(
         &self,
         attributes: &BTreeMap<String, String>,
         fifo: bool,
+        source_arn: &str,
     ) -> Result<()> {
         let Some(raw) = attributes.get(attrs::REDRIVE_POLICY) else {
             return Ok(());
@@ -343,6 +352,17 @@ impl Engine {
             return Err(invalid(
                 "Dead-letter queue must be same type of queue as the source..",
             ));
+        }
+        let allowed = target
+            .attributes
+            .get(attrs::REDRIVE_ALLOW_POLICY)
+            .is_none_or(|allow| attrs::redrive_allowed(allow, source_arn));
+        if !allowed {
+            return Err(invalid(&format!(
+                "The RedriveAllowPolicy of {} does not allow this queue to use it as a \
+                 dead-letter queue.",
+                policy.dead_letter_target_arn
+            )));
         }
         Ok(())
     }
