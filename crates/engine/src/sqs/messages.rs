@@ -459,6 +459,7 @@ fn prepare_send(
         &input.message_attributes,
         &input.message_system_attributes,
         &caller.sender_id,
+        md5_of_message_body.clone(),
         md5_of_message_attributes.clone(),
         md5_of_message_system_attributes.clone(),
     );
@@ -632,18 +633,28 @@ fn received_message(
         .map(|(name, value)| (name.to_string(), value))
         .collect();
 
-    let message_attributes: MessageAttributes = meta
-        .attributes()
+    let stored_attributes = meta.attributes();
+    let stored_count = stored_attributes.len();
+    let message_attributes: MessageAttributes = stored_attributes
         .into_iter()
         .filter(|(name, _)| selection.wants_message_attribute(name))
         .collect();
+    // The digest covers the attributes returned: the one stored at send time when all of
+    // them are returned, a fresh one for a subset.
+    let md5_of_message_attributes = match &meta.md5_of_attributes {
+        Some(stored) if message_attributes.len() == stored_count => Some(stored.clone()),
+        _ => digest::md5_of_attributes(&message_attributes),
+    };
     Ok(ReceivedMessage {
         message_id: claimed.message_id,
         receipt_handle: receipt::encode(record.id, claimed.receipt),
-        md5_of_body: digest::md5_of_body(&claimed.body),
+        md5_of_body: meta
+            .md5_of_body
+            .clone()
+            .unwrap_or_else(|| digest::md5_of_body(&claimed.body)),
         body: claimed.body,
         attributes,
-        md5_of_message_attributes: digest::md5_of_attributes(&message_attributes),
+        md5_of_message_attributes,
         message_attributes,
     })
 }

@@ -17,6 +17,9 @@ pub(crate) struct MessageMeta {
     system_attributes: Vec<StoredAttribute>,
     #[serde(rename = "i", default)]
     pub sender_id: String,
+    /// MD5OfBody, kept so a receive does not hash the body again.
+    #[serde(rename = "mb", default, skip_serializing_if = "Option::is_none")]
+    pub md5_of_body: Option<String>,
     #[serde(rename = "ma", default, skip_serializing_if = "Option::is_none")]
     pub md5_of_attributes: Option<String>,
     #[serde(rename = "ms", default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +66,7 @@ impl MessageMeta {
         attributes: &MessageAttributes,
         system_attributes: &MessageAttributes,
         sender_id: &str,
+        md5_of_body: String,
         md5_of_attributes: Option<String>,
         md5_of_system_attributes: Option<String>,
     ) -> MessageMeta {
@@ -75,6 +79,7 @@ impl MessageMeta {
             attributes: store(attributes),
             system_attributes: store(system_attributes),
             sender_id: sender_id.to_string(),
+            md5_of_body: Some(md5_of_body),
             md5_of_attributes,
             md5_of_system_attributes,
         }
@@ -131,10 +136,21 @@ mod tests {
                 ..Default::default()
             },
         );
-        let meta = MessageMeta::new(&attributes, &MessageAttributes::new(), "AKID", None, None);
+        let meta = MessageMeta::new(
+            &attributes,
+            &MessageAttributes::new(),
+            "AKID",
+            "d41d8cd98f00b204e9800998ecf8427e".to_string(),
+            None,
+            None,
+        );
         let decoded = MessageMeta::decode(&meta.encode())?;
         assert_eq!(decoded.attributes(), attributes);
         assert_eq!(decoded.sender_id, "AKID");
+        assert_eq!(
+            decoded.md5_of_body.as_deref(),
+            Some("d41d8cd98f00b204e9800998ecf8427e")
+        );
         Ok(())
     }
 }

@@ -98,8 +98,8 @@ fn run_batch(connection: &mut Connection, batch: &mut Vec<WriteOp>, cache: &RwLo
     let mut changes: Vec<QueueChange> = Vec::new();
     let mut failure: Option<Error> = None;
 
-    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-        failure = Some(error.into());
+    if let Err(error) = savepoint(connection, "BEGIN IMMEDIATE") {
+        failure = Some(error);
     }
     for operation in batch.drain(..) {
         if failure.is_some() {
@@ -117,9 +117,9 @@ fn run_batch(connection: &mut Connection, batch: &mut Vec<WriteOp>, cache: &RwLo
         }
     }
     if failure.is_none()
-        && let Err(error) = connection.execute_batch("COMMIT")
+        && let Err(error) = savepoint(connection, "COMMIT")
     {
-        failure = Some(error.into());
+        failure = Some(error);
     }
     if let Some(error) = &failure {
         tracing::error!(%error, "store batch failed; rolling it back");
@@ -251,6 +251,7 @@ fn fail_with(operation: WriteOp, error: Error) -> Answer {
     Box::new(move |commit_error| error_answer(Some(commit_error.unwrap_or(&error))))
 }
 
+/// Runs one of the writer's fixed transaction statements through the statement cache.
 fn savepoint(connection: &Connection, sql: &str) -> Result<()> {
     connection.prepare_cached(sql)?.execute([])?;
     Ok(())
