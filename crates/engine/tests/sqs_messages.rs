@@ -559,6 +559,52 @@ async fn long_poll_wakes_promptly_when_a_message_is_sent() -> TestResult {
     Ok(())
 }
 
+/// A send wakes one waiting receive per message rather than all of them; this pins down
+/// that no message is stranded while receives sleep, also with a receive abandoned
+/// while it waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sent_message_reaches_one_of_many_waiting_receives() -> TestResult {
+    let h = Harness::new().await?;
+    let queue = h.queue("crowd", &[]).await?;
+    let spawn_receive = |wait: i64| {
+        let engine = h.engine.clone();
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            engine
+                .receive_message(
+                    &queue,
+                    ReceiveMessageInput {
+                        wait_time_seconds: Some(wait),
+                        ..Default::default()
+                    },
+                )
+                .await
+        })
+    };
+    // One receive that is abandoned while it waits, like a client that hangs up.
+    let abandoned = spawn_receive(20);
+    let receivers: Vec<_> = (0..8).map(|_| spawn_receive(15)).collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    abandoned.abort();
+    let started = std::time::Instant::now();
+    for n in 0..8 {
+        h.send(&queue, &format!("m{n}")).await?;
+    }
+    let mut received = Vec::new();
+    for receiver in receivers {
+        let messages = tokio::time::timeout(Duration::from_secs(10), receiver).await???;
+        received.extend(bodies(&messages).into_iter().map(str::to_string));
+    }
+    received.sort();
+    assert_eq!(
+        received,
+        (0..8).map(|n| format!("m{n}")).collect::<Vec<_>>()
+    );
+    // Every receive got its message well before its 15 s wait ran out.
+    assert!(started.elapsed() < Duration::from_secs(10));
+    Ok(())
+}
+
 #[tokio::test]
 async fn long_poll_returns_empty_after_its_wait_and_on_shutdown() -> TestResult {
     let h = Harness::new().await?;

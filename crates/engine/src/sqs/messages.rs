@@ -118,9 +118,8 @@ impl Engine {
                 output.sequence_number = Some(sequence_number(outcome.sequence));
             }
         }
-        if outcomes.iter().any(|o| !o.duplicate) {
-            self.inner.sqs.wake(record.id);
-        }
+        let stored = outcomes.iter().filter(|o| !o.duplicate).count();
+        self.inner.sqs.wake_for_messages(record.id, stored);
         Ok(outputs)
     }
 

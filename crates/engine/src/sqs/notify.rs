@@ -45,6 +45,28 @@ impl SqsState {
         }
     }
 
+    /// Wakes at most `messages` receives waiting on the queue: one per new message, so a
+    /// send does not wake every idle consumer only for all but one to find nothing (each
+    /// empty look is a trip through the store's writer). A wake with nobody waiting is
+    /// kept as a permit for the next receive to wait; a woken receive that is dropped
+    /// passes its wake on to the next waiter (tokio's `notify_one` contract). Every new
+    /// message thus has a waiter look for it, which either takes it or finds the queue
+    /// already emptied by someone else.
+    pub(crate) fn wake_for_messages(&self, queue: QueueId, messages: usize) {
+        let notify = {
+            let notifiers = self
+                .notifiers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            notifiers.get(&queue).cloned()
+        };
+        if let Some(notify) = notify {
+            for _ in 0..messages {
+                notify.notify_one();
+            }
+        }
+    }
+
     /// Wakes the waiters of a deleted queue (they find it gone) and forgets its notifier.
     pub(crate) fn forget(&self, queue: QueueId) {
         let notify = {
