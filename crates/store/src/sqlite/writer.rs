@@ -11,8 +11,9 @@
 //! alone and answered with its error, the others still commit. If the commit itself fails,
 //! nothing in the batch was acknowledged and every caller gets the error.
 
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -77,18 +78,33 @@ pub(crate) fn run(
     mut connection: Connection,
     operations: Receiver<WriteOp>,
     max_batch: usize,
+    commit_delay: Duration,
     cache: Arc<RwLock<QueueCache>>,
 ) {
     let max_batch = max_batch.max(1);
     let mut batch = Vec::with_capacity(max_batch);
+    let mut previous_batch_len = 0;
     while let Ok(first) = operations.recv() {
         batch.push(first);
+        // Like PostgreSQL's commit_delay with commit_siblings: wait for company only when
+        // the last commit had some, so a lone caller is never delayed.
+        let linger_until = (previous_batch_len > 1 && !commit_delay.is_zero())
+            .then(|| Instant::now() + commit_delay);
         while batch.len() < max_batch {
-            match operations.try_recv() {
-                Ok(operation) => batch.push(operation),
-                Err(_) => break,
+            let next = match operations.try_recv() {
+                Ok(operation) => Some(operation),
+                Err(TryRecvError::Disconnected) => None,
+                Err(TryRecvError::Empty) => linger_until.and_then(|until| {
+                    let left = until.saturating_duration_since(Instant::now());
+                    operations.recv_timeout(left).ok()
+                }),
+            };
+            match next {
+                Some(operation) => batch.push(operation),
+                None => break,
             }
         }
+        previous_batch_len = batch.len();
         run_batch(&mut connection, &mut batch, &cache);
     }
 }
@@ -100,6 +116,10 @@ fn run_batch(connection: &mut Connection, batch: &mut Vec<WriteOp>, cache: &RwLo
 
     if let Err(error) = savepoint(connection, "BEGIN IMMEDIATE") {
         failure = Some(error);
+    } else if connection.is_autocommit() {
+        failure = Some(Error::Io(std::io::Error::other(
+            "BEGIN did not open a transaction",
+        )));
     }
     for operation in batch.drain(..) {
         if failure.is_some() {
@@ -116,10 +136,14 @@ fn run_batch(connection: &mut Connection, batch: &mut Vec<WriteOp>, cache: &RwLo
             )));
         }
     }
-    if failure.is_none()
-        && let Err(error) = savepoint(connection, "COMMIT")
-    {
-        failure = Some(error);
+    if failure.is_none() {
+        if let Err(error) = savepoint(connection, "COMMIT") {
+            failure = Some(error);
+        } else if !connection.is_autocommit() {
+            failure = Some(Error::Io(std::io::Error::other(
+                "COMMIT left the transaction open",
+            )));
+        }
     }
     if let Some(error) = &failure {
         tracing::error!(%error, "store batch failed; rolling it back");
