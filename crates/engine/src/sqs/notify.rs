@@ -31,15 +31,19 @@ impl SqsState {
         notifiers.entry(queue).or_default().clone()
     }
 
+    /// The notifier of a queue if any receive ever waited on it (the lock is released
+    /// before anyone is woken).
+    fn existing(&self, queue: QueueId) -> Option<Arc<Notify>> {
+        let notifiers = self
+            .notifiers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        notifiers.get(&queue).cloned()
+    }
+
     /// Wakes every receive currently waiting on the queue.
     pub(crate) fn wake(&self, queue: QueueId) {
-        let notify = {
-            let notifiers = self
-                .notifiers
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            notifiers.get(&queue).cloned()
-        };
+        let notify = self.existing(queue);
         if let Some(notify) = notify {
             notify.notify_waiters();
         }
@@ -53,13 +57,7 @@ impl SqsState {
     /// message thus has a waiter look for it, which either takes it or finds the queue
     /// already emptied by someone else.
     pub(crate) fn wake_for_messages(&self, queue: QueueId, messages: usize) {
-        let notify = {
-            let notifiers = self
-                .notifiers
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            notifiers.get(&queue).cloned()
-        };
+        let notify = self.existing(queue);
         if let Some(notify) = notify {
             for _ in 0..messages {
                 notify.notify_one();
