@@ -18,8 +18,6 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::http::HttpResponse;
-use aws_sdk_sqs::config::retry::RetryConfig;
-use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
@@ -151,19 +149,7 @@ fn describe<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Strin
 /// A client that never retries on its own: the test decides what to retry and knows which
 /// attempt was acknowledged.
 async fn client_without_retries(endpoint: &str) -> Client {
-    let base = common::sqs_client(endpoint).await;
-    let config = base
-        .config()
-        .to_builder()
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(10))
-                .build(),
-        )
-        .build();
-    Client::from_conf(config)
+    common::sqs_client_without_retries(endpoint, Duration::from_secs(10)).await
 }
 
 async fn create_queue(client: &Client, kind: Kind, name: &str) -> TestQueue {

@@ -10,8 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::retry::RetryConfig;
-use aws_sdk_sqs::config::timeout::TimeoutConfig;
 
 use common::Server;
 
@@ -21,19 +19,7 @@ const EXIT_LIMIT: Duration = Duration::from_secs(5);
 const SENDERS: usize = 4;
 
 async fn client_without_retries(endpoint: &str) -> Client {
-    let base = common::sqs_client(endpoint).await;
-    let config = base
-        .config()
-        .to_builder()
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(20))
-                .build(),
-        )
-        .build();
-    Client::from_conf(config)
+    common::sqs_client_without_retries(endpoint, Duration::from_secs(20)).await
 }
 
 async fn queue_url(client: &Client, name: &str) -> String {

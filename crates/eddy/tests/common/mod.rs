@@ -184,3 +184,24 @@ pub async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
         .await;
     aws_sdk_sqs::Client::new(&config)
 }
+
+/// An aws-sdk-sqs client that never retries on its own, so a test decides what to retry
+/// and knows which attempt was acknowledged; each attempt gives up after `attempt_timeout`.
+pub async fn sqs_client_without_retries(
+    endpoint: &str,
+    attempt_timeout: Duration,
+) -> aws_sdk_sqs::Client {
+    let base = sqs_client(endpoint).await;
+    let config = base
+        .config()
+        .to_builder()
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_sdk_sqs::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(attempt_timeout)
+                .build(),
+        )
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
