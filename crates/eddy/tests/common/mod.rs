@@ -170,12 +170,21 @@ impl Drop for Server {
 
 /// An aws-sdk-sqs client for `endpoint` with static test credentials.
 pub async fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
+    sqs_client_with_key(endpoint, "AKIDEXAMPLE", "secret").await
+}
+
+/// An aws-sdk-sqs client signing with the given access key.
+pub async fn sqs_client_with_key(
+    endpoint: &str,
+    access_key_id: &str,
+    secret_access_key: &str,
+) -> aws_sdk_sqs::Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "AKIDEXAMPLE",
-            "secret",
+            access_key_id,
+            secret_access_key,
             None,
             None,
             "test",
