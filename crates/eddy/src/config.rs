@@ -39,10 +39,6 @@ pub struct ServeArgs {
     /// TOML file with `[[access_keys]]` entries (id, secret, optional account).
     #[arg(long, env = "EDDY_CREDENTIALS_FILE")]
     pub credentials_file: Option<PathBuf>,
-    /// Microseconds the store's writer may hold a commit open for more operations when
-    /// requests arrive concurrently: less CPU per message, that much more latency [default: 0].
-    #[arg(long, env = "EDDY_COMMIT_DELAY_US")]
-    pub commit_delay_us: Option<u64>,
     /// Allow a non-loopback address without credentials.
     #[arg(long, env = "EDDY_INSECURE")]
     pub insecure: bool,
@@ -61,7 +57,6 @@ pub struct FileConfig {
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub log_format: Option<String>,
-    pub commit_delay_us: Option<u64>,
     #[serde(default)]
     pub access_keys: Vec<AccessKeyConfig>,
     #[serde(default)]
@@ -113,8 +108,6 @@ impl QueueConfig {
 pub struct Settings {
     pub bind: SocketAddr,
     pub store_url: String,
-    /// See [`ServeArgs::commit_delay_us`].
-    pub commit_delay: std::time::Duration,
     pub account_id: String,
     pub region: String,
     pub access_keys: BTreeMap<String, api::AccessKey>,
@@ -211,14 +204,9 @@ impl Settings {
             );
         }
 
-        let commit_delay_us = args.commit_delay_us.or(file.commit_delay_us).unwrap_or(0);
-        if commit_delay_us > 100_000 {
-            bail!("commit delay {commit_delay_us} µs is above the 100000 µs (100 ms) limit");
-        }
         Ok(Settings {
             bind,
             store_url,
-            commit_delay: std::time::Duration::from_micros(commit_delay_us),
             account_id,
             region,
             access_keys,

@@ -50,11 +50,6 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// Read connections in the pool.
     pub readers: usize,
-    /// How long the writer may hold a commit open for more operations when the previous
-    /// commit carried several (PostgreSQL's `commit_delay`): fewer fsyncs and less CPU
-    /// per operation under concurrency, at the price of that much latency. Zero (the
-    /// default) commits as soon as the queue of operations is empty.
-    pub commit_delay: std::time::Duration,
 }
 
 impl Default for SqliteOptions {
@@ -62,7 +57,6 @@ impl Default for SqliteOptions {
         SqliteOptions {
             max_batch: 1000,
             readers: 4,
-            commit_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -71,18 +65,13 @@ impl Default for SqliteOptions {
 /// embedded backend (the database file is `<dir>/eddy.db`). `postgres://…` is reserved for
 /// the PostgreSQL backend.
 pub async fn open(url: &str) -> Result<Store> {
-    open_with(url, SqliteOptions::default()).await
-}
-
-/// [`open`] with settings for the embedded backend.
-pub async fn open_with(url: &str, sqlite: SqliteOptions) -> Result<Store> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Err(Error::Unsupported(
             "the PostgreSQL backend is not built yet".to_string(),
         ));
     }
     let path = url.strip_prefix("sqlite:").unwrap_or(url);
-    open_sqlite(Path::new(path), sqlite).await
+    open_sqlite(Path::new(path), SqliteOptions::default()).await
 }
 
 /// Opens (creating if needed) the embedded SQLite store in directory `dir`.

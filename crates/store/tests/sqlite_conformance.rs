@@ -9,22 +9,12 @@ use store::{SqliteOptions, Store};
 
 struct SqliteBacking {
     dir: tempfile::TempDir,
-    commit_delay: std::time::Duration,
 }
 
 impl SqliteBacking {
     fn fresh() -> SqliteBacking {
         SqliteBacking {
             dir: tempfile::tempdir().expect("a temporary directory for the test database"),
-            commit_delay: std::time::Duration::ZERO,
-        }
-    }
-
-    /// The same backend with the writer holding commits open for company.
-    fn fresh_with_commit_delay() -> SqliteBacking {
-        SqliteBacking {
-            commit_delay: std::time::Duration::from_micros(500),
-            ..SqliteBacking::fresh()
         }
     }
 }
@@ -37,19 +27,12 @@ impl Backing for SqliteBacking {
             SqliteOptions {
                 max_batch: 8,
                 readers: 1,
-                commit_delay: self.commit_delay,
             },
         ))
     }
 }
 
 store::conformance_tests!(SqliteBacking::fresh());
-
-mod with_commit_delay {
-    use super::SqliteBacking;
-
-    store::conformance_tests!(SqliteBacking::fresh_with_commit_delay());
-}
 
 #[tokio::test]
 async fn a_second_open_of_the_same_directory_is_refused() -> Result<(), Box<dyn std::error::Error>>

@@ -115,18 +115,9 @@ fn open_blocking(dir: &Path, options: SqliteOptions) -> Result<SqliteBackend> {
     let (writes, operations) = mpsc::channel();
     let writer_cache = cache.clone();
     let max_batch = options.max_batch;
-    let commit_delay = options.commit_delay;
     let writer = std::thread::Builder::new()
         .name("store-writer".to_string())
-        .spawn(move || {
-            writer::run(
-                connection,
-                operations,
-                max_batch,
-                commit_delay,
-                writer_cache,
-            )
-        })?;
+        .spawn(move || writer::run(connection, operations, max_batch, writer_cache))?;
 
     let checkpoint_connection = Connection::open(&path)?;
     configure(&checkpoint_connection)?;

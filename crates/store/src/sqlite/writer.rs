@@ -11,9 +11,8 @@
 //! alone and answered with its error, the others still commit. If the commit itself fails,
 //! nothing in the batch was acknowledged and every caller gets the error.
 
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -78,33 +77,18 @@ pub(crate) fn run(
     mut connection: Connection,
     operations: Receiver<WriteOp>,
     max_batch: usize,
-    commit_delay: Duration,
     cache: Arc<RwLock<QueueCache>>,
 ) {
     let max_batch = max_batch.max(1);
     let mut batch = Vec::with_capacity(max_batch);
-    let mut previous_batch_len = 0;
     while let Ok(first) = operations.recv() {
         batch.push(first);
-        // Like PostgreSQL's commit_delay with commit_siblings: wait for company only when
-        // the last commit had some, so a lone caller is never delayed.
-        let linger_until = (previous_batch_len > 1 && !commit_delay.is_zero())
-            .then(|| Instant::now() + commit_delay);
         while batch.len() < max_batch {
-            let next = match operations.try_recv() {
-                Ok(operation) => Some(operation),
-                Err(TryRecvError::Disconnected) => None,
-                Err(TryRecvError::Empty) => linger_until.and_then(|until| {
-                    let left = until.saturating_duration_since(Instant::now());
-                    operations.recv_timeout(left).ok()
-                }),
-            };
-            match next {
-                Some(operation) => batch.push(operation),
-                None => break,
+            match operations.try_recv() {
+                Ok(operation) => batch.push(operation),
+                Err(_) => break,
             }
         }
-        previous_batch_len = batch.len();
         run_batch(&mut connection, &mut batch, &cache);
     }
 }
