@@ -185,28 +185,15 @@ fn run_one(
     let mut change = None;
     let (operation_answer, failed) = match operation {
         WriteOp::CreateQueue(queue, reply) => {
-            let result = ops::create_queue(connection, queue).map(|(outcome, queue_change)| {
-                change = queue_change;
-                outcome
-            });
-            let failed = result.is_err();
-            (answer(result, reply), failed)
+            finish_changing(ops::create_queue(connection, queue), reply, &mut change)
         }
-        WriteOp::UpdateQueue(id, update, reply) => {
-            let result = ops::update_queue(connection, id, update).map(|(record, queue_change)| {
-                change = queue_change;
-                record
-            });
-            let failed = result.is_err();
-            (answer(result, reply), failed)
-        }
+        WriteOp::UpdateQueue(id, update, reply) => finish_changing(
+            ops::update_queue(connection, id, update),
+            reply,
+            &mut change,
+        ),
         WriteOp::DeleteQueue(id, now, reply) => {
-            let result = ops::delete_queue(connection, id, now).map(|(deleted, queue_change)| {
-                change = queue_change;
-                deleted
-            });
-            let failed = result.is_err();
-            (answer(result, reply), failed)
+            finish_changing(ops::delete_queue(connection, id, now), reply, &mut change)
         }
         WriteOp::SendMessages(queue, messages, reply) => {
             finish(ops::send_messages(connection, queue, messages), reply)
@@ -252,6 +239,20 @@ fn run_one(
 fn finish<T: Send + 'static>(result: Result<T>, reply: Reply<T>) -> (Answer, bool) {
     let failed = result.is_err();
     (answer(result, reply), failed)
+}
+
+/// [`finish`] for queue operations, which also yield the change to publish to the
+/// queue cache once the batch commits.
+fn finish_changing<T: Send + 'static>(
+    result: Result<(T, Option<QueueChange>)>,
+    reply: Reply<T>,
+    change: &mut Option<QueueChange>,
+) -> (Answer, bool) {
+    let result = result.map(|(outcome, queue_change)| {
+        *change = queue_change;
+        outcome
+    });
+    finish(result, reply)
 }
 
 fn fail_with(operation: WriteOp, error: Error) -> Answer {
