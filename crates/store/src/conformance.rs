@@ -57,6 +57,8 @@ macro_rules! conformance_tests {
             change_visibility_reports_each_outcome,
             message_counts_split_visible_in_flight_and_delayed,
             move_tasks_are_listed_newest_first,
+            move_task_update_applies_only_to_the_expected_status,
+            lease_is_held_by_one_holder_until_it_expires,
             concurrent_sends_are_all_committed_with_distinct_sequences,
             data_survives_close_and_reopen,
         );
@@ -1025,6 +1027,74 @@ pub async fn move_tasks_are_listed_newest_first(backing: &dyn Backing) -> Result
         .map(|t| t.handle)
         .collect();
     assert_eq!(all, ["h2", "h3", "h1"]);
+    Ok(())
+}
+
+pub async fn move_task_update_applies_only_to_the_expected_status(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let running = MoveTaskRecord {
+        handle: "h1".to_string(),
+        source_arn: "arn:a".to_string(),
+        destination_arn: None,
+        max_per_second: None,
+        status: "RUNNING".to_string(),
+        moved: 0,
+        to_move: 5,
+        failure_reason: None,
+        started_at: T,
+    };
+    store.put_move_task(running.clone()).await?;
+    let cancelling = MoveTaskRecord {
+        status: "CANCELLING".to_string(),
+        ..running.clone()
+    };
+    assert!(
+        store
+            .update_move_task(cancelling.clone(), "RUNNING")
+            .await?
+    );
+    // A progress update written on the belief that the task still runs must not undo
+    // the cancel.
+    let progressed = MoveTaskRecord {
+        moved: 3,
+        ..running.clone()
+    };
+    assert!(!store.update_move_task(progressed, "RUNNING").await?);
+    assert_eq!(store.list_move_tasks(Some("arn:a")).await?, [cancelling]);
+    assert!(!store.update_move_task(running, "RUNNING").await?);
+    Ok(())
+}
+
+pub async fn lease_is_held_by_one_holder_until_it_expires(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    assert!(store.acquire_lease("job", "node-a", T, 1_000).await?);
+    assert!(!store.acquire_lease("job", "node-b", T + 500, 1_000).await?);
+    // The holder renews; the lease now runs until T + 1_600.
+    assert!(store.acquire_lease("job", "node-a", T + 600, 1_000).await?);
+    assert!(
+        !store
+            .acquire_lease("job", "node-b", T + 1_500, 1_000)
+            .await?
+    );
+    // Leases are independent of each other.
+    assert!(
+        store
+            .acquire_lease("other", "node-b", T + 1_500, 1_000)
+            .await?
+    );
+    // Once it runs out, another holder takes over, and the old one is refused.
+    assert!(
+        store
+            .acquire_lease("job", "node-b", T + 1_600, 1_000)
+            .await?
+    );
+    assert!(
+        !store
+            .acquire_lease("job", "node-a", T + 1_700, 1_000)
+            .await?
+    );
     Ok(())
 }
 

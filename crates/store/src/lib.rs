@@ -6,6 +6,10 @@
 //! - `error.rs`: the store's one error enum.
 //! - `sqlite/`: the embedded default backend (WAL, `synchronous=FULL`, one writer thread
 //!   with group commit, a pool of readers, checkpoints off the commit path).
+//! - `postgres/`: the shared backend for several eddy nodes on one PostgreSQL database
+//!   (claims with `FOR UPDATE SKIP LOCKED`, sends and deletes in group commits, wake-ups
+//!   between nodes with `LISTEN`/`NOTIFY`).
+//! - `testing.rs`: test fixtures that pick the backend a test run asks for.
 //! - `conformance.rs`: the behaviour every backend must show, run against each of them.
 //!
 //! # Invariants
@@ -21,7 +25,10 @@
 pub mod conformance;
 mod error;
 pub mod model;
+mod postgres;
 mod sqlite;
+#[doc(hidden)]
+pub mod testing;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -61,17 +68,44 @@ impl Default for SqliteOptions {
     }
 }
 
-/// Opens the store named by `url`: `sqlite:<path>` or a plain directory path for the
-/// embedded backend (the database file is `<dir>/eddy.db`). `postgres://…` is reserved for
-/// the PostgreSQL backend.
+/// Settings of the PostgreSQL backend.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections in this node's pool.
+    pub pool_size: usize,
+    /// Most operations one group commit may carry.
+    pub max_batch: usize,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            max_batch: 500,
+        }
+    }
+}
+
+/// Opens the store named by `url`: `postgres://…` (or `postgresql://…`) for the shared
+/// PostgreSQL backend, `sqlite:<path>` or a plain directory path for the embedded backend
+/// (the database file is `<dir>/eddy.db`).
 pub async fn open(url: &str) -> Result<Store> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(Error::Unsupported(
-            "the PostgreSQL backend is not built yet".to_string(),
-        ));
+    if is_postgres_url(url) {
+        return open_postgres(url, PostgresOptions::default()).await;
     }
     let path = url.strip_prefix("sqlite:").unwrap_or(url);
     open_sqlite(Path::new(path), SqliteOptions::default()).await
+}
+
+/// Whether `url` names the PostgreSQL backend.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Connects to the PostgreSQL database at `url`, brings its schema up to date (safely when
+/// several nodes start at once) and starts listening for other nodes' wake-ups.
+pub async fn open_postgres(url: &str, options: PostgresOptions) -> Result<Store> {
+    Ok(Store(postgres::open(url, options).await?))
 }
 
 /// Opens (creating if needed) the embedded SQLite store in directory `dir`.
@@ -187,6 +221,36 @@ impl Store {
     pub async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>> {
         self.0.list_move_tasks(source_arn).await
     }
+    /// Replaces a move task only if its stored status is still `expected_status`; returns
+    /// whether it did. Nodes sharing a store never overwrite each other's cancel this way.
+    pub async fn update_move_task(
+        &self,
+        task: MoveTaskRecord,
+        expected_status: &str,
+    ) -> Result<bool> {
+        self.0.update_move_task(task, expected_status).await
+    }
+
+    /// Takes or renews the lease `name` for `holder` until `now + ttl`: granted when nobody
+    /// holds it, when `holder` already does, or when the holder's lease ran out. Background
+    /// work that must run once per cluster runs only on the node holding its lease; when
+    /// that node dies its lease runs out and another node takes over.
+    pub async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Millis,
+        ttl: Millis,
+    ) -> Result<bool> {
+        self.0.acquire_lease(name, holder, now, ttl).await
+    }
+
+    /// Wake-ups caused by other nodes sharing this store (messages sent, made visible or
+    /// moved by them), for long polls waiting here. `None` for a backend with one writer:
+    /// then every change is made by this process, which wakes its own waiters.
+    pub fn subscribe_wakeups(&self) -> Option<tokio::sync::broadcast::Receiver<Wakeup>> {
+        self.0.subscribe_wakeups()
+    }
 }
 
 /// What a storage backend must do. Private to the crate: everyone else goes through
@@ -236,4 +300,14 @@ trait Backend: Send + Sync + 'static {
 
     async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()>;
     async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>>;
+    async fn update_move_task(&self, task: MoveTaskRecord, expected_status: &str) -> Result<bool>;
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Millis,
+        ttl: Millis,
+    ) -> Result<bool>;
+    fn subscribe_wakeups(&self) -> Option<tokio::sync::broadcast::Receiver<Wakeup>>;
 }

@@ -230,3 +230,14 @@ pub struct MoveTaskRecord {
     pub failure_reason: Option<String>,
     pub started_at: Millis,
 }
+
+/// A change made by another node that may let a waiting receive find messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wakeup {
+    /// `messages` messages of the queue became receivable (sent, moved in, made visible);
+    /// 0 when the count is unknown, which should wake every waiter of the queue.
+    Queue { queue: QueueId, messages: u32 },
+    /// Wake-ups may have been missed (the connection that listens for them was lost):
+    /// every waiter should look again.
+    All,
+}

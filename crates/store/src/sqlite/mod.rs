@@ -35,7 +35,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use self::cache::{QueueCache, QueueChange};
-use self::writer::{Reply, WriteOp};
+use self::writer::{Lease, Reply, WriteOp};
 use crate::model::*;
 use crate::{Backend, Error, Result, SqliteOptions};
 
@@ -366,5 +366,33 @@ impl Backend for SqliteBackend {
         let source_arn = source_arn.map(str::to_string);
         self.read(move |connection| ops::list_move_tasks(connection, source_arn.as_deref()))
             .await
+    }
+
+    async fn update_move_task(&self, task: MoveTaskRecord, expected_status: &str) -> Result<bool> {
+        let expected_status = expected_status.to_string();
+        self.write(|reply| WriteOp::UpdateMoveTask(task, expected_status, reply))
+            .await
+    }
+
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Millis,
+        ttl: Millis,
+    ) -> Result<bool> {
+        let lease = Lease {
+            name: name.to_string(),
+            holder: holder.to_string(),
+            now,
+            ttl,
+        };
+        self.write(|reply| WriteOp::AcquireLease(lease, reply))
+            .await
+    }
+
+    fn subscribe_wakeups(&self) -> Option<tokio::sync::broadcast::Receiver<Wakeup>> {
+        // This process is the only writer: it wakes its own waiters.
+        None
     }
 }

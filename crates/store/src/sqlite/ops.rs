@@ -809,6 +809,46 @@ pub(crate) fn put_move_task(connection: &Connection, task: MoveTaskRecord) -> Re
     Ok(())
 }
 
+/// Replaces the task only if its status is still `expected_status`.
+pub(crate) fn update_move_task(
+    connection: &Connection,
+    task: MoveTaskRecord,
+    expected_status: &str,
+) -> Result<bool> {
+    let updated = connection
+        .prepare_cached(
+            "UPDATE move_tasks SET source_arn = ?2, destination_arn = ?3, max_per_second = ?4, \
+             status = ?5, moved = ?6, to_move = ?7, failure_reason = ?8, started_at = ?9 \
+             WHERE handle = ?1 AND status = ?10",
+        )?
+        .execute(params![
+            task.handle,
+            task.source_arn,
+            task.destination_arn,
+            task.max_per_second,
+            task.status,
+            i64::try_from(task.moved).unwrap_or(i64::MAX),
+            i64::try_from(task.to_move).unwrap_or(i64::MAX),
+            task.failure_reason,
+            task.started_at,
+            expected_status,
+        ])?;
+    Ok(updated > 0)
+}
+
+/// Takes or renews a lease (see [`crate::Store::acquire_lease`]).
+pub(crate) fn acquire_lease(connection: &Connection, lease: &super::writer::Lease) -> Result<bool> {
+    let taken = connection
+        .prepare_cached(
+            "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3 + ?4) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
+             expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3",
+        )?
+        .execute(params![lease.name, lease.holder, lease.now, lease.ttl])?;
+    Ok(taken > 0)
+}
+
 // ---- reads, on a pooled read connection ----
 
 pub(crate) fn message_counts(

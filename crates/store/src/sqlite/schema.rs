@@ -94,6 +94,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX move_tasks_by_source ON move_tasks (source_arn, started_at);
     "#,
+    // 2: leases of background work (one holder per job across the nodes of a cluster).
+    r#"
+    CREATE TABLE leases (
+        name       TEXT    PRIMARY KEY,
+        holder     TEXT    NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, all pending migrations in one transaction.

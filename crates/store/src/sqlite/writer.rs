@@ -43,6 +43,16 @@ pub(crate) enum WriteOp {
     ExpireDeduplication(Millis, Reply<u64>),
     MoveMessages(MoveRequest, Reply<u64>),
     PutMoveTask(MoveTaskRecord, Reply<()>),
+    UpdateMoveTask(MoveTaskRecord, String, Reply<bool>),
+    AcquireLease(Lease, Reply<bool>),
+}
+
+/// Input of a lease operation (see [`crate::Store::acquire_lease`]).
+pub(crate) struct Lease {
+    pub(crate) name: String,
+    pub(crate) holder: String,
+    pub(crate) now: Millis,
+    pub(crate) ttl: Millis,
 }
 
 /// Answers one caller once the batch's fate is known: `Some(error)` when the commit failed.
@@ -170,6 +180,8 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::ExpireDeduplication(_, reply) => answer(closed(), reply),
         WriteOp::MoveMessages(_, reply) => answer(closed(), reply),
         WriteOp::PutMoveTask(_, reply) => answer(closed(), reply),
+        WriteOp::UpdateMoveTask(_, _, reply) => answer(closed(), reply),
+        WriteOp::AcquireLease(_, reply) => answer(closed(), reply),
     }
 }
 
@@ -222,6 +234,12 @@ fn run_one(
             finish(ops::move_messages(connection, request), reply)
         }
         WriteOp::PutMoveTask(task, reply) => finish(ops::put_move_task(connection, task), reply),
+        WriteOp::UpdateMoveTask(task, expected, reply) => {
+            finish(ops::update_move_task(connection, task, &expected), reply)
+        }
+        WriteOp::AcquireLease(lease, reply) => {
+            finish(ops::acquire_lease(connection, &lease), reply)
+        }
     };
     if failed {
         if !connection.is_autocommit() {

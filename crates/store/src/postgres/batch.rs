@@ -1,0 +1,203 @@
+//! Group commit of sends: concurrent SendMessage calls on this node become one transaction
+//! with one multi-row `INSERT`.
+//!
+//! Callers queue a [`SendRequest`] and wait on its oneshot. A few sender tasks share the
+//! queue: each takes everything waiting (up to `max_batch` requests), runs it in one
+//! transaction on its own pooled connection and answers every caller after the commit.
+//! While one sender waits for its commit, the next collects the following batch, so under
+//! load batches grow by themselves and an idle node answers a lone send after one commit.
+//!
+//! Lock order inside a batch: FIFO queue rows exclusively, then standard queue rows in
+//! share mode, each set in id order, so two batches (on any nodes) never deadlock on
+//! queue rows. A batch that fails for a reason other than the database being unreachable
+//! is retried once per request, so one bad request cannot fail its neighbours.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use deadpool_postgres::Pool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::ops;
+use super::{is_conflict, pool_error};
+use crate::model::*;
+use crate::{Error, Result};
+
+/// One SendMessage or SendMessageBatch waiting for its commit.
+pub(crate) struct SendRequest {
+    pub(crate) queue: QueueId,
+    pub(crate) messages: Vec<NewMessage>,
+    pub(crate) reply: oneshot::Sender<Result<Vec<SendOutcome>>>,
+}
+
+/// What the sender tasks share.
+pub(crate) struct Senders {
+    pub(crate) pool: Pool,
+    pub(crate) node: Arc<str>,
+    pub(crate) max_batch: usize,
+    pub(crate) requests: tokio::sync::Mutex<mpsc::Receiver<SendRequest>>,
+    /// FIFO flag of every queue seen; a queue's kind never changes and ids are never
+    /// reused, so entries never go stale (a deleted queue is found missing when locked).
+    pub(crate) kinds: Mutex<HashMap<QueueId, bool>>,
+}
+
+/// Runs until the request channel closes (the backend was dropped).
+pub(crate) async fn run(senders: Arc<Senders>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut requests = senders.requests.lock().await;
+            let Some(first) = requests.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < senders.max_batch.max(1) {
+                match requests.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+        }
+        commit_batch(&senders, batch).await;
+    }
+}
+
+async fn commit_batch(senders: &Senders, batch: Vec<SendRequest>) {
+    let mut conflicts = 0;
+    let result = loop {
+        match attempt(senders, &batch).await {
+            Err(error) if is_conflict(&error) && conflicts < 5 => {
+                conflicts += 1;
+                tokio::time::sleep(super::conflict_backoff(conflicts)).await;
+            }
+            other => break other,
+        }
+    };
+    match result {
+        Ok(outcomes) => {
+            for (request, outcome) in batch.into_iter().zip(outcomes) {
+                // The caller may have gone away; its messages are committed anyway.
+                let _ = request.reply.send(Ok(outcome));
+            }
+        }
+        Err(error) if error.is_unavailable() || batch.len() == 1 => {
+            tracing::warn!(%error, requests = batch.len(), "send batch failed");
+            let text = error.to_string();
+            let unavailable = error.is_unavailable();
+            let mut error = Some(error);
+            for request in batch {
+                let copy = match error.take() {
+                    Some(original) => original,
+                    None if unavailable => Error::Unavailable(text.clone()),
+                    None => Error::Io(std::io::Error::other(text.clone())),
+                };
+                let _ = request.reply.send(Err(copy));
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, requests = batch.len(), "send batch failed; retrying each send alone");
+            for request in batch {
+                Box::pin(commit_batch(senders, vec![request])).await;
+            }
+        }
+    }
+}
+
+/// One try at committing the whole batch; returns each request's outcomes in order.
+async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<SendOutcome>>> {
+    let mut client = senders.pool.get().await.map_err(pool_error)?;
+    let queues: BTreeSet<QueueId> = batch.iter().map(|request| request.queue).collect();
+    let unknown: Vec<QueueId> = {
+        let kinds = lock(&senders.kinds);
+        queues
+            .iter()
+            .copied()
+            .filter(|queue| !kinds.contains_key(queue))
+            .collect()
+    };
+    if !unknown.is_empty() {
+        let found = ops::queue_kinds(&client, &unknown).await?;
+        lock(&senders.kinds).extend(found);
+    }
+    let (fifo, standard): (Vec<QueueId>, Vec<QueueId>) = {
+        let kinds = lock(&senders.kinds);
+        queues
+            .iter()
+            .copied()
+            .filter(|queue| kinds.contains_key(queue))
+            .partition(|queue| kinds.get(queue).copied().unwrap_or(false))
+    };
+
+    let transaction = client.transaction().await?;
+    let existing = ops::lock_queues_for_send(&transaction, &fifo, &standard).await?;
+
+    let mut outcomes: Vec<Vec<Option<SendOutcome>>> = Vec::with_capacity(batch.len());
+    let mut plain: Vec<(QueueId, &NewMessage)> = Vec::new();
+    let mut plain_slots: Vec<(usize, usize)> = Vec::new();
+    let mut woken: BTreeMap<QueueId, u64> = BTreeMap::new();
+    for (request_index, request) in batch.iter().enumerate() {
+        let mut request_outcomes = Vec::with_capacity(request.messages.len());
+        for (message_index, message) in request.messages.iter().enumerate() {
+            if !existing.contains(&request.queue) {
+                // The queue is gone: acknowledged and dropped, as if sent just before the
+                // queue and its messages were deleted (the SQLite backend does the same).
+                request_outcomes.push(Some(SendOutcome {
+                    message_id: message.message_id.clone(),
+                    sequence: 0,
+                    duplicate: false,
+                }));
+            } else if let Some(dedup) = &message.deduplication {
+                let outcome =
+                    ops::send_deduplicated(&transaction, request.queue, message, dedup).await?;
+                if !outcome.duplicate {
+                    *woken.entry(request.queue).or_default() += 1;
+                }
+                request_outcomes.push(Some(outcome));
+            } else {
+                plain.push((request.queue, message));
+                plain_slots.push((request_index, message_index));
+                *woken.entry(request.queue).or_default() += 1;
+                request_outcomes.push(None);
+            }
+        }
+        outcomes.push(request_outcomes);
+    }
+    let sequences = ops::insert_messages(&transaction, &plain).await?;
+    for ((request_index, message_index), ((_, message), sequence)) in
+        plain_slots.into_iter().zip(plain.iter().zip(sequences))
+    {
+        if let Some(slot) = outcomes
+            .get_mut(request_index)
+            .and_then(|request| request.get_mut(message_index))
+        {
+            *slot = Some(SendOutcome {
+                message_id: message.message_id.clone(),
+                sequence,
+                duplicate: false,
+            });
+        }
+    }
+    for (queue, messages) in woken {
+        ops::notify(&transaction, &senders.node, queue, messages).await?;
+    }
+    transaction.commit().await?;
+    outcomes
+        .into_iter()
+        .map(|request| {
+            request
+                .into_iter()
+                .map(|outcome| {
+                    outcome.ok_or_else(|| Error::Corrupt("a send got no outcome".to_string()))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another task panicked while holding it; the map is
+    // still consistent (each insert is one call).
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

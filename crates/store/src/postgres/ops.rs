@@ -1,0 +1,1215 @@
+//! The SQL behind every PostgreSQL store operation.
+//!
+//! Each function runs on a pooled connection or inside a transaction the caller opened
+//! (anything that implements deadpool's `GenericClient`). Statements go through the
+//! connection's statement cache, so the hot paths parse no SQL after warm-up.
+//!
+//! Several nodes write the same tables at once, so every read-decide-write sequence either
+//! locks what it decides on or is a single statement:
+//! - standard claims take rows with `FOR UPDATE SKIP LOCKED`, so concurrent claimers on any
+//!   node never wait for each other and never take the same message;
+//! - FIFO sends and claims lock their queue's row (`FOR NO KEY UPDATE`), which serialises
+//!   them per FIFO queue across the cluster: sequences then follow commit order, a message
+//!   group is never handed to two receivers, and deduplication needs no other lock;
+//! - standard sends lock their queue's row in share mode (`FOR KEY SHARE`), which lets them
+//!   run side by side but never beside a DeleteQueue of the same queue.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+
+use crate::model::*;
+use crate::{Error, Result};
+
+/// The `NOTIFY` channel that carries wake-ups between nodes.
+pub(crate) const WAKEUP_CHANNEL: &str = "eddy_wakeup";
+
+/// A fresh receive nonce, never 0 (the nonce of a message never received).
+const NONCE: &str = "(floor(random() * 4503599627370496)::bigint * 2 + 1)";
+
+const QUEUE_COLUMNS: &str =
+    "id, account, name, fifo, attributes, tags, created_at, last_modified_at, purged_at";
+
+/// Runs one cached statement and returns its rows.
+pub(crate) async fn query<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query(&statement, params).await?)
+}
+
+async fn query_opt<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Option<Row>> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query_opt(&statement, params).await?)
+}
+
+async fn execute<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64> {
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.execute(&statement, params).await?)
+}
+
+/// Queues a wake-up for other nodes, delivered when the surrounding transaction commits
+/// (at once outside a transaction). `messages` 0 wakes every waiter of the queue.
+pub(crate) async fn notify<C: GenericClient>(
+    client: &C,
+    node: &str,
+    queue: QueueId,
+    messages: u64,
+) -> Result<()> {
+    let payload = format!("{node} {queue} {messages}");
+    query(
+        client,
+        "SELECT pg_notify($1, $2)",
+        &[&WAKEUP_CHANNEL, &payload],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Parses a payload written by [`notify`]: (node, wake-up).
+pub(crate) fn parse_wakeup(payload: &str) -> Option<(&str, Wakeup)> {
+    let mut parts = payload.split(' ');
+    let node = parts.next()?;
+    let queue = parts.next()?.parse().ok()?;
+    let messages: u64 = parts.next()?.parse().ok()?;
+    Some((
+        node,
+        Wakeup::Queue {
+            queue,
+            messages: u32::try_from(messages).unwrap_or(u32::MAX),
+        },
+    ))
+}
+
+fn parse_map(json: &str, what: &str, queue: QueueId) -> Result<BTreeMap<String, String>> {
+    serde_json::from_str(json)
+        .map_err(|error| Error::Corrupt(format!("{what} of queue {queue}: {error}")))
+}
+
+fn to_json(map: &BTreeMap<String, String>) -> Result<String> {
+    serde_json::to_string(map).map_err(|error| Error::Corrupt(format!("encoding a map: {error}")))
+}
+
+fn queue_record(row: &Row) -> Result<QueueRecord> {
+    let id: QueueId = row.try_get(0)?;
+    let attributes: String = row.try_get(4)?;
+    let tags: String = row.try_get(5)?;
+    Ok(QueueRecord {
+        id,
+        account: row.try_get(1)?,
+        name: row.try_get(2)?,
+        fifo: row.try_get(3)?,
+        attributes: parse_map(&attributes, "attributes", id)?,
+        tags: parse_map(&tags, "tags", id)?,
+        created_at: row.try_get(6)?,
+        last_modified_at: row.try_get(7)?,
+        purged_at: row.try_get(8)?,
+    })
+}
+
+fn count(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn limit(value: usize) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+// ---- queues ----
+
+pub(crate) async fn get_queue<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<Option<QueueRecord>> {
+    query_opt(
+        client,
+        &format!("SELECT {QUEUE_COLUMNS} FROM queues WHERE account = $1 AND name = $2"),
+        &[&account, &name],
+    )
+    .await?
+    .as_ref()
+    .map(queue_record)
+    .transpose()
+}
+
+pub(crate) async fn get_queue_by_id<C: GenericClient>(
+    client: &C,
+    id: QueueId,
+) -> Result<Option<QueueRecord>> {
+    query_opt(
+        client,
+        &format!("SELECT {QUEUE_COLUMNS} FROM queues WHERE id = $1"),
+        &[&id],
+    )
+    .await?
+    .as_ref()
+    .map(queue_record)
+    .transpose()
+}
+
+pub(crate) async fn list_queues<C: GenericClient>(
+    client: &C,
+    account: Option<&str>,
+    prefix: &str,
+    after: Option<&str>,
+    max: usize,
+) -> Result<Vec<QueueRecord>> {
+    // `left(name, length(prefix)) = prefix` rather than LIKE, which would need the prefix's
+    // `%` and `_` escaped. Names are `COLLATE "C"`: byte order, as SQS lists them.
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {QUEUE_COLUMNS} FROM queues \
+             WHERE ($1::text IS NULL OR account = $1) \
+             AND left(name, length($2::text)) = $2::text \
+             AND ($3::text IS NULL OR name > $3::text) \
+             ORDER BY name, account LIMIT $4"
+        ),
+        &[&account, &prefix, &after, &limit(max)],
+    )
+    .await?;
+    rows.iter().map(queue_record).collect()
+}
+
+pub(crate) async fn create_queue<C: GenericClient>(
+    client: &C,
+    queue: &NewQueue,
+) -> Result<CreateQueueOutcome> {
+    if let Some(existing) = get_queue(client, &queue.account, &queue.name).await? {
+        return Ok(CreateQueueOutcome::Exists(existing));
+    }
+    let deleted = query_opt(
+        client,
+        "SELECT deleted_at FROM deleted_queues \
+         WHERE account = $1 AND name = $2 AND deleted_at >= $3",
+        &[&queue.account, &queue.name, &queue.deleted_since],
+    )
+    .await?;
+    if let Some(row) = deleted {
+        return Ok(CreateQueueOutcome::DeletedRecently(row.try_get(0)?));
+    }
+    let inserted = query_opt(
+        client,
+        "INSERT INTO queues (account, name, fifo, attributes, tags, created_at, \
+         last_modified_at, purged_at) VALUES ($1, $2, $3, $4, $5, $6, $6, NULL) \
+         ON CONFLICT (account, name) DO NOTHING RETURNING id",
+        &[
+            &queue.account,
+            &queue.name,
+            &queue.fifo,
+            &to_json(&queue.attributes)?,
+            &to_json(&queue.tags)?,
+            &queue.now,
+        ],
+    )
+    .await?;
+    let Some(row) = inserted else {
+        // Another node created it between our look and our insert.
+        return match get_queue(client, &queue.account, &queue.name).await? {
+            Some(existing) => Ok(CreateQueueOutcome::Exists(existing)),
+            None => Err(Error::Corrupt(format!(
+                "queue {} vanished while being created",
+                queue.name
+            ))),
+        };
+    };
+    Ok(CreateQueueOutcome::Created(QueueRecord {
+        id: row.try_get(0)?,
+        account: queue.account.clone(),
+        name: queue.name.clone(),
+        fifo: queue.fifo,
+        attributes: queue.attributes.clone(),
+        tags: queue.tags.clone(),
+        created_at: queue.now,
+        last_modified_at: queue.now,
+        purged_at: None,
+    }))
+}
+
+/// Replaces the given fields, in a transaction that locks the row first. As on SQLite,
+/// `last_modified_at` moves only when the attributes change.
+pub(crate) async fn update_queue<C: GenericClient>(
+    transaction: &C,
+    id: QueueId,
+    update: &QueueUpdate,
+) -> Result<Option<QueueRecord>> {
+    let Some(row) = query_opt(
+        transaction,
+        &format!("SELECT {QUEUE_COLUMNS} FROM queues WHERE id = $1 FOR UPDATE"),
+        &[&id],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut record = queue_record(&row)?;
+    if let Some(attributes) = &update.attributes {
+        record.attributes = attributes.clone();
+        record.last_modified_at = update.now;
+    }
+    if let Some(tags) = &update.tags {
+        record.tags = tags.clone();
+    }
+    if let Some(purged_at) = update.purged_at {
+        record.purged_at = Some(purged_at);
+    }
+    execute(
+        transaction,
+        "UPDATE queues SET attributes = $2, tags = $3, last_modified_at = $4, purged_at = $5 \
+         WHERE id = $1",
+        &[
+            &id,
+            &to_json(&record.attributes)?,
+            &to_json(&record.tags)?,
+            &record.last_modified_at,
+            &record.purged_at,
+        ],
+    )
+    .await?;
+    Ok(Some(record))
+}
+
+/// Deletes the queue row first (which waits for, and then blocks, every send and claim
+/// that holds the row), then its messages and bookkeeping.
+pub(crate) async fn delete_queue<C: GenericClient>(
+    transaction: &C,
+    id: QueueId,
+    now: Millis,
+) -> Result<bool> {
+    let Some(row) = query_opt(
+        transaction,
+        "DELETE FROM queues WHERE id = $1 RETURNING account, name",
+        &[&id],
+    )
+    .await?
+    else {
+        return Ok(false);
+    };
+    let account: String = row.try_get(0)?;
+    let name: String = row.try_get(1)?;
+    for sql in [
+        "DELETE FROM messages WHERE queue_id = $1",
+        "DELETE FROM dedup WHERE queue_id = $1",
+        "DELETE FROM receive_attempts WHERE queue_id = $1",
+    ] {
+        execute(transaction, sql, &[&id]).await?;
+    }
+    execute(
+        transaction,
+        "INSERT INTO deleted_queues (account, name, deleted_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (account, name) DO UPDATE SET deleted_at = EXCLUDED.deleted_at",
+        &[&account, &name, &now],
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Which of `queues` exist, with their FIFO flag.
+pub(crate) async fn queue_kinds<C: GenericClient>(
+    client: &C,
+    queues: &[QueueId],
+) -> Result<HashMap<QueueId, bool>> {
+    let rows = query(
+        client,
+        "SELECT id, fifo FROM queues WHERE id = ANY($1)",
+        &[&queues],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}
+
+/// Locks the given queue rows for a send batch, FIFO queues exclusively and standard
+/// queues in share mode, each set in id order; returns the ids that still exist.
+pub(crate) async fn lock_queues_for_send<C: GenericClient>(
+    transaction: &C,
+    fifo: &[QueueId],
+    standard: &[QueueId],
+) -> Result<HashSet<QueueId>> {
+    let mut existing = HashSet::new();
+    if !fifo.is_empty() {
+        for row in query(
+            transaction,
+            "SELECT id FROM queues WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+            &[&fifo],
+        )
+        .await?
+        {
+            existing.insert(row.try_get(0)?);
+        }
+    }
+    if !standard.is_empty() {
+        for row in query(
+            transaction,
+            "SELECT id FROM queues WHERE id = ANY($1) ORDER BY id FOR KEY SHARE",
+            &[&standard],
+        )
+        .await?
+        {
+            existing.insert(row.try_get(0)?);
+        }
+    }
+    Ok(existing)
+}
+
+// ---- messages ----
+
+/// Inserts messages without deduplication in one multi-row statement; returns their
+/// sequences in input order. The caller holds the queue locks.
+pub(crate) async fn insert_messages<C: GenericClient>(
+    transaction: &C,
+    messages: &[(QueueId, &NewMessage)],
+) -> Result<Vec<i64>> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let queues: Vec<i64> = messages.iter().map(|(queue, _)| *queue).collect();
+    let ids: Vec<&str> = messages
+        .iter()
+        .map(|(_, m)| m.message_id.as_str())
+        .collect();
+    let bodies: Vec<&str> = messages.iter().map(|(_, m)| m.body.as_str()).collect();
+    let metas: Vec<&str> = messages.iter().map(|(_, m)| m.meta.as_str()).collect();
+    let sent: Vec<i64> = messages.iter().map(|(_, m)| m.sent_at).collect();
+    let visible: Vec<i64> = messages.iter().map(|(_, m)| m.visible_at).collect();
+    let groups: Vec<Option<&str>> = messages
+        .iter()
+        .map(|(_, m)| m.group_id.as_deref())
+        .collect();
+    let rows = query(
+        transaction,
+        "INSERT INTO messages (queue_id, message_id, body, meta, sent_at, visible_at, group_id) \
+         SELECT queue_id, message_id, body, meta, sent_at, visible_at, group_id \
+         FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], \
+                     $7::text[]) WITH ORDINALITY \
+              AS m(queue_id, message_id, body, meta, sent_at, visible_at, group_id, position) \
+         ORDER BY position RETURNING seq, message_id",
+        &[&queues, &ids, &bodies, &metas, &sent, &visible, &groups],
+    )
+    .await?;
+    // RETURNING has no promised order: match rows to inputs by message id.
+    let mut sequences: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        sequences.insert(row.try_get(1)?, row.try_get(0)?);
+    }
+    messages
+        .iter()
+        .map(|(_, message)| {
+            sequences
+                .get(&message.message_id)
+                .copied()
+                .ok_or_else(|| Error::Corrupt(format!("no sequence for {}", message.message_id)))
+        })
+        .collect()
+}
+
+/// Sends one message with a deduplication id. The caller holds the FIFO queue's lock, so
+/// nobody else can insert the same id meanwhile.
+pub(crate) async fn send_deduplicated<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+    message: &NewMessage,
+    dedup: &Deduplication,
+) -> Result<SendOutcome> {
+    if let Some(row) = query_opt(
+        transaction,
+        "SELECT message_id, seq FROM dedup \
+         WHERE queue_id = $1 AND scope = $2 AND dedup_id = $3 AND expires_at > $4",
+        &[&queue, &dedup.scope, &dedup.id, &message.sent_at],
+    )
+    .await?
+    {
+        return Ok(SendOutcome {
+            message_id: row.try_get(0)?,
+            sequence: row.try_get(1)?,
+            duplicate: true,
+        });
+    }
+    let row = query(
+        transaction,
+        "INSERT INTO messages (queue_id, message_id, body, meta, sent_at, visible_at, \
+         group_id, dedup_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+        &[
+            &queue,
+            &message.message_id,
+            &message.body,
+            &message.meta,
+            &message.sent_at,
+            &message.visible_at,
+            &message.group_id,
+            &dedup.id,
+        ],
+    )
+    .await?;
+    let sequence: i64 = row
+        .first()
+        .ok_or_else(|| Error::Corrupt("INSERT returned no sequence".to_string()))?
+        .try_get(0)?;
+    execute(
+        transaction,
+        "INSERT INTO dedup (queue_id, scope, dedup_id, message_id, seq, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (queue_id, scope, dedup_id) \
+         DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, \
+         expires_at = EXCLUDED.expires_at",
+        &[
+            &queue,
+            &dedup.scope,
+            &dedup.id,
+            &message.message_id,
+            &sequence,
+            &dedup.expires_at,
+        ],
+    )
+    .await?;
+    Ok(SendOutcome {
+        message_id: message.message_id.clone(),
+        sequence,
+        duplicate: false,
+    })
+}
+
+/// The columns of a [`ClaimedMessage`], in the order [`claimed_message`] reads them.
+const CLAIMED_COLUMNS: &str = "m.seq, m.nonce, m.message_id, m.body, m.meta, m.sent_at, \
+     m.receive_count, m.first_received_at, m.group_id, m.dedup_id, m.dead_letter_source_arn";
+
+fn claimed_message(row: &Row, offset: usize) -> Result<ClaimedMessage> {
+    let receive_count: i32 = row.try_get(offset + 6)?;
+    let first_received_at: Option<Millis> = row.try_get(offset + 7)?;
+    Ok(ClaimedMessage {
+        receipt: Receipt {
+            sequence: row.try_get(offset)?,
+            nonce: row.try_get(offset + 1)?,
+        },
+        message_id: row.try_get(offset + 2)?,
+        body: row.try_get(offset + 3)?,
+        meta: row.try_get(offset + 4)?,
+        sent_at: row.try_get(offset + 5)?,
+        receive_count: u32::try_from(receive_count).unwrap_or(0),
+        first_received_at: first_received_at.unwrap_or_default(),
+        group_id: row.try_get(offset + 8)?,
+        deduplication_id: row.try_get(offset + 9)?,
+        dead_letter_source_arn: row.try_get(offset + 10)?,
+    })
+}
+
+/// The claim of a standard queue without a redrive policy, as one statement: lock up to
+/// `max` visible messages (skipping any another claimer holds), delete those past
+/// retention, claim the rest. Returns the claimed messages, oldest visible first, and
+/// whether any expired message was deleted (then the caller claims again to fill up).
+pub(crate) async fn claim_standard_fast<C: GenericClient>(
+    client: &C,
+    request: &ClaimRequest,
+    max: usize,
+    seen: &[i64],
+) -> Result<(Vec<ClaimedMessage>, u64)> {
+    let rows = query(
+        client,
+        &format!(
+            "WITH candidates AS MATERIALIZED ( \
+                 SELECT seq, sent_at, visible_at FROM messages \
+                 WHERE queue_id = $1 AND visible_at <= $2 AND seq <> ALL($6) \
+                 ORDER BY visible_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED), \
+             expired AS ( \
+                 DELETE FROM messages m USING candidates c \
+                 WHERE m.seq = c.seq AND c.sent_at < $4 RETURNING m.seq), \
+             claimed AS ( \
+                 UPDATE messages m SET visible_at = $5, receive_count = m.receive_count + 1, \
+                     first_received_at = coalesce(m.first_received_at, $2), nonce = {NONCE} \
+                 FROM candidates c WHERE m.seq = c.seq AND c.sent_at >= $4 \
+                 RETURNING c.visible_at AS was_visible_at, {CLAIMED_COLUMNS}) \
+             SELECT e.expired, claimed.* FROM (SELECT count(*) AS expired FROM expired) e \
+             LEFT JOIN claimed ON true \
+             ORDER BY claimed.was_visible_at, claimed.seq"
+        ),
+        &[
+            &request.queue,
+            &request.now,
+            &limit(max),
+            &request.retained_since,
+            &request.visible_until,
+            &seen,
+        ],
+    )
+    .await?;
+    let mut expired = 0;
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in &rows {
+        expired = u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
+        // The LEFT JOIN gives one row of NULLs when nothing was claimed.
+        if row.try_get::<_, Option<i64>>(2)?.is_some() {
+            messages.push(claimed_message(row, 2)?);
+        }
+    }
+    Ok((messages, expired))
+}
+
+/// A message a claim may hand out, dead-letter or expire.
+pub(crate) struct Candidate {
+    pub(crate) seq: i64,
+    pub(crate) visible_at: Millis,
+    pub(crate) sent_at: Millis,
+    pub(crate) receive_count: i32,
+}
+
+fn candidate(row: &Row) -> Result<Candidate> {
+    Ok(Candidate {
+        seq: row.try_get(0)?,
+        visible_at: row.try_get(1)?,
+        sent_at: row.try_get(2)?,
+        receive_count: row.try_get(3)?,
+    })
+}
+
+/// Standard queue with a redrive policy: up to `max` visible messages not in `seen`,
+/// locked for this transaction, skipping those another claimer holds.
+pub(crate) async fn standard_candidates<C: GenericClient>(
+    transaction: &C,
+    request: &ClaimRequest,
+    max: usize,
+    seen: &[i64],
+) -> Result<Vec<Candidate>> {
+    query(
+        transaction,
+        "SELECT seq, visible_at, sent_at, receive_count FROM messages \
+         WHERE queue_id = $1 AND visible_at <= $2 AND seq <> ALL($4) \
+         ORDER BY visible_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED",
+        &[&request.queue, &request.now, &limit(max), &seen],
+    )
+    .await?
+    .iter()
+    .map(candidate)
+    .collect()
+}
+
+/// FIFO: the sequence and group of each group's oldest message, when that message is
+/// visible, oldest first. A recursive query skips from group to group along the
+/// `(queue_id, group_id, seq)` index: one probe per group however long the groups are.
+pub(crate) async fn fifo_heads<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+    now: Millis,
+) -> Result<Vec<(i64, String)>> {
+    let rows = query(
+        transaction,
+        "WITH RECURSIVE heads AS ( \
+             (SELECT group_id, seq, visible_at FROM messages \
+              WHERE queue_id = $1 AND group_id IS NOT NULL ORDER BY group_id, seq LIMIT 1) \
+             UNION ALL \
+             SELECT next.group_id, next.seq, next.visible_at FROM heads h, LATERAL ( \
+                 SELECT group_id, seq, visible_at FROM messages \
+                 WHERE queue_id = $1 AND group_id > h.group_id \
+                 ORDER BY group_id, seq LIMIT 1) next) \
+         SELECT seq, group_id FROM heads WHERE visible_at <= $2 ORDER BY seq",
+        &[&queue, &now],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect()
+}
+
+/// FIFO: up to `max` messages of a group after sequence `after`, in order.
+pub(crate) async fn group_candidates<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+    group: &str,
+    after: i64,
+    max: usize,
+) -> Result<Vec<Candidate>> {
+    query(
+        transaction,
+        "SELECT seq, visible_at, sent_at, receive_count FROM messages \
+         WHERE queue_id = $1 AND group_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        &[&queue, &group, &after, &limit(max)],
+    )
+    .await?
+    .iter()
+    .map(candidate)
+    .collect()
+}
+
+/// Hands out, dead-letters or expires locked candidates, in their order; returns how
+/// many were dead-lettered. The caller holds the candidates' row locks.
+pub(crate) async fn dispose<C: GenericClient>(
+    transaction: &C,
+    request: &ClaimRequest,
+    redrive: Option<&Redrive>,
+    candidates: &[Candidate],
+    claimed: &mut Vec<ClaimedMessage>,
+) -> Result<usize> {
+    let mut expired = Vec::new();
+    let mut dead = Vec::new();
+    let mut claim = Vec::new();
+    for candidate in candidates {
+        if candidate.sent_at < request.retained_since {
+            expired.push(candidate.seq);
+        } else if let Some(redrive) = redrive
+            && i64::from(candidate.receive_count) >= i64::from(redrive.max_receive_count)
+        {
+            dead.push(candidate.seq);
+        } else {
+            claim.push(candidate.seq);
+        }
+    }
+    if !expired.is_empty() {
+        execute(
+            transaction,
+            "DELETE FROM messages WHERE seq = ANY($1)",
+            &[&expired],
+        )
+        .await?;
+    }
+    if let Some(redrive) = redrive
+        && !dead.is_empty()
+    {
+        move_rows(
+            transaction,
+            &dead,
+            redrive.dead_letter_queue,
+            request.now,
+            Some(&redrive.source_arn),
+            false,
+        )
+        .await?;
+    }
+    if !claim.is_empty() {
+        let rows = query(
+            transaction,
+            &format!(
+                "UPDATE messages m SET visible_at = $1, receive_count = m.receive_count + 1, \
+                 first_received_at = coalesce(m.first_received_at, $2), nonce = {NONCE} \
+                 WHERE m.seq = ANY($3) RETURNING {CLAIMED_COLUMNS}"
+            ),
+            &[&request.visible_until, &request.now, &claim],
+        )
+        .await?;
+        let mut by_seq: HashMap<i64, ClaimedMessage> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let message = claimed_message(row, 0)?;
+            by_seq.insert(message.receipt.sequence, message);
+        }
+        claimed.extend(claim.iter().filter_map(|seq| by_seq.remove(seq)));
+    }
+    Ok(dead.len())
+}
+
+/// Copies the rows `seqs` (in sequence order) into queue `to` as fresh, never-received
+/// messages, then deletes the originals. `source_arn` replaces their dead-letter source
+/// (`None` clears it) unless `keep_source` is set.
+pub(crate) async fn move_rows<C: GenericClient>(
+    transaction: &C,
+    seqs: &[i64],
+    to: QueueId,
+    now: Millis,
+    source_arn: Option<&str>,
+    keep_source: bool,
+) -> Result<()> {
+    execute(
+        transaction,
+        "INSERT INTO messages (queue_id, message_id, body, meta, sent_at, visible_at, \
+         receive_count, first_received_at, nonce, group_id, dedup_id, dead_letter_source_arn) \
+         SELECT $1, message_id, body, meta, sent_at, $2, 0, NULL, 0, group_id, dedup_id, \
+         CASE WHEN $5 THEN dead_letter_source_arn ELSE $3 END \
+         FROM messages WHERE seq = ANY($4) ORDER BY seq",
+        &[&to, &now, &source_arn, &seqs, &keep_source],
+    )
+    .await?;
+    execute(
+        transaction,
+        "DELETE FROM messages WHERE seq = ANY($1)",
+        &[&seqs],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Locks a queue row in share mode; false when the queue is gone.
+pub(crate) async fn lock_queue_shared<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+) -> Result<bool> {
+    Ok(query_opt(
+        transaction,
+        "SELECT 1 FROM queues WHERE id = $1 FOR KEY SHARE",
+        &[&queue],
+    )
+    .await?
+    .is_some())
+}
+
+/// Locks a FIFO queue's row exclusively for a claim; false when the queue is gone.
+pub(crate) async fn lock_queue_exclusive<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+) -> Result<bool> {
+    Ok(query_opt(
+        transaction,
+        "SELECT 1 FROM queues WHERE id = $1 FOR NO KEY UPDATE",
+        &[&queue],
+    )
+    .await?
+    .is_some())
+}
+
+fn parse_receipts(text: &str) -> Option<Vec<Receipt>> {
+    text.split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (sequence, nonce) = pair.split_once(':')?;
+            Some(Receipt {
+                sequence: sequence.parse().ok()?,
+                nonce: nonce.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The messages of an earlier receive with the same attempt id, if it is unexpired and
+/// every one of its messages is still in flight under the handle it returned.
+pub(crate) async fn replay_attempt<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+    attempt: &ReceiveAttempt,
+    now: Millis,
+) -> Result<Option<Vec<ClaimedMessage>>> {
+    let Some(row) = query_opt(
+        transaction,
+        "SELECT receipts FROM receive_attempts \
+         WHERE queue_id = $1 AND attempt_id = $2 AND expires_at > $3",
+        &[&queue, &attempt.id, &now],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let text: String = row.try_get(0)?;
+    let Some(receipts) = parse_receipts(&text) else {
+        return Ok(None);
+    };
+    let mut messages = Vec::with_capacity(receipts.len());
+    for receipt in receipts {
+        let found = query_opt(
+            transaction,
+            &format!(
+                "SELECT {CLAIMED_COLUMNS} FROM messages m \
+                 WHERE m.seq = $1 AND m.queue_id = $2 AND m.nonce = $3 AND m.visible_at > $4"
+            ),
+            &[&receipt.sequence, &queue, &receipt.nonce, &now],
+        )
+        .await?;
+        match found {
+            Some(row) => messages.push(claimed_message(&row, 0)?),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(messages))
+}
+
+pub(crate) async fn record_attempt<C: GenericClient>(
+    transaction: &C,
+    queue: QueueId,
+    attempt: &ReceiveAttempt,
+    messages: &[ClaimedMessage],
+) -> Result<()> {
+    let receipts = messages
+        .iter()
+        .map(|m| format!("{}:{}", m.receipt.sequence, m.receipt.nonce))
+        .collect::<Vec<_>>()
+        .join(",");
+    execute(
+        transaction,
+        "INSERT INTO receive_attempts (queue_id, attempt_id, expires_at, receipts) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (queue_id, attempt_id) \
+         DO UPDATE SET expires_at = EXCLUDED.expires_at, receipts = EXCLUDED.receipts",
+        &[&queue, &attempt.id, &attempt.expires_at, &receipts],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn delete_messages<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    receipts: &[Receipt],
+) -> Result<Vec<DeleteOutcome>> {
+    let sequences: Vec<i64> = receipts.iter().map(|r| r.sequence).collect();
+    let nonces: Vec<i64> = receipts.iter().map(|r| r.nonce).collect();
+    let deleted: HashSet<(i64, i64)> = query(
+        client,
+        "DELETE FROM messages m USING unnest($2::int8[], $3::int8[]) AS r(seq, nonce) \
+         WHERE m.seq = r.seq AND m.nonce = r.nonce AND m.queue_id = $1 AND m.nonce <> 0 \
+         RETURNING m.seq, m.nonce",
+        &[&queue, &sequences, &nonces],
+    )
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .collect::<Result<_>>()?;
+    let missing: Vec<i64> = receipts
+        .iter()
+        .filter(|r| !deleted.contains(&(r.sequence, r.nonce)))
+        .map(|r| r.sequence)
+        .collect();
+    let mut still_there = HashSet::new();
+    if !missing.is_empty() {
+        for row in query(
+            client,
+            "SELECT seq FROM messages WHERE queue_id = $1 AND seq = ANY($2)",
+            &[&queue, &missing],
+        )
+        .await?
+        {
+            still_there.insert(row.try_get::<_, i64>(0)?);
+        }
+    }
+    // A receipt repeated in one call deletes once and then finds the message gone.
+    let mut answered = HashSet::new();
+    Ok(receipts
+        .iter()
+        .map(|receipt| {
+            let key = (receipt.sequence, receipt.nonce);
+            if deleted.contains(&key) && answered.insert(key) {
+                DeleteOutcome::Deleted
+            } else if still_there.contains(&receipt.sequence) {
+                DeleteOutcome::Stale
+            } else {
+                DeleteOutcome::AlreadyGone
+            }
+        })
+        .collect())
+}
+
+pub(crate) async fn change_visibility<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    changes: &[(Receipt, Millis)],
+    now: Millis,
+) -> Result<Vec<VisibilityChange>> {
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for (receipt, visible_at) in changes {
+        let changed = execute(
+            client,
+            "UPDATE messages SET visible_at = $4 \
+             WHERE seq = $1 AND queue_id = $2 AND nonce = $3 AND nonce <> 0 AND visible_at > $5",
+            &[&receipt.sequence, &queue, &receipt.nonce, visible_at, &now],
+        )
+        .await?;
+        let outcome = if changed > 0 {
+            VisibilityChange::Changed
+        } else if query_opt(
+            client,
+            "SELECT 1 FROM messages WHERE seq = $1 AND queue_id = $2 AND nonce = $3 AND nonce <> 0",
+            &[&receipt.sequence, &queue, &receipt.nonce],
+        )
+        .await?
+        .is_some()
+        {
+            VisibilityChange::NotInFlight
+        } else {
+            VisibilityChange::Unknown
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+pub(crate) async fn purge_queue<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    now: Millis,
+) -> Result<u64> {
+    execute(
+        client,
+        "DELETE FROM messages WHERE queue_id = $1 AND sent_at <= $2",
+        &[&queue, &now],
+    )
+    .await
+}
+
+pub(crate) async fn expire_messages<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    retained_since: Millis,
+) -> Result<u64> {
+    execute(
+        client,
+        "DELETE FROM messages WHERE queue_id = $1 AND sent_at < $2",
+        &[&queue, &retained_since],
+    )
+    .await
+}
+
+pub(crate) async fn expire_deduplication<C: GenericClient>(client: &C, now: Millis) -> Result<u64> {
+    let dedup = execute(client, "DELETE FROM dedup WHERE expires_at <= $1", &[&now]).await?;
+    let attempts = execute(
+        client,
+        "DELETE FROM receive_attempts WHERE expires_at <= $1",
+        &[&now],
+    )
+    .await?;
+    Ok(dedup + attempts)
+}
+
+/// Moves messages for a move task, in the caller's transaction; returns how many moved
+/// and the destination queues that received some.
+pub(crate) async fn move_messages<C: GenericClient>(
+    transaction: &C,
+    request: &MoveRequest,
+) -> Result<(u64, Vec<QueueId>)> {
+    let mut destinations: HashMap<QueueId, bool> = HashMap::new();
+    let mut moved_to: BTreeMap<QueueId, Vec<i64>> = BTreeMap::new();
+    let mut moved = 0usize;
+    let mut last: (Millis, i64) = (Millis::MIN, i64::MIN);
+    while moved < request.max_messages {
+        let page = (request.max_messages - moved).max(64);
+        let rows = query(
+            transaction,
+            "SELECT seq, sent_at, dead_letter_source_arn FROM messages \
+             WHERE queue_id = $1 AND sent_at < $2 AND (visible_at <= $3 OR receive_count = 0) \
+             AND (sent_at, seq) > ($4, $5) ORDER BY sent_at, seq LIMIT $6 \
+             FOR UPDATE SKIP LOCKED",
+            &[
+                &request.from,
+                &request.sent_before,
+                &request.now,
+                &last.0,
+                &last.1,
+                &limit(page),
+            ],
+        )
+        .await?;
+        let fetched = rows.len();
+        for row in rows {
+            if moved == request.max_messages {
+                break;
+            }
+            let seq: i64 = row.try_get(0)?;
+            let sent_at: Millis = row.try_get(1)?;
+            let source: Option<String> = row.try_get(2)?;
+            last = (sent_at, seq);
+            let to = match &request.to {
+                MoveDestination::Queue(to) => Some(*to),
+                MoveDestination::OriginalSources(sources) => {
+                    source.as_deref().and_then(|arn| sources.get(arn)).copied()
+                }
+            };
+            let Some(to) = to.filter(|to| *to != request.from) else {
+                continue;
+            };
+            let exists = match destinations.get(&to) {
+                Some(exists) => *exists,
+                None => {
+                    let exists = lock_queue_shared(transaction, to).await?;
+                    destinations.insert(to, exists);
+                    exists
+                }
+            };
+            if !exists {
+                continue;
+            }
+            moved_to.entry(to).or_default().push(seq);
+            moved += 1;
+        }
+        if fetched < page {
+            break;
+        }
+    }
+    let keep_source = matches!(request.to, MoveDestination::Queue(_));
+    for (to, seqs) in &moved_to {
+        move_rows(transaction, seqs, *to, request.now, None, keep_source).await?;
+    }
+    Ok((moved as u64, moved_to.into_keys().collect()))
+}
+
+pub(crate) async fn message_counts<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    now: Millis,
+) -> Result<MessageCounts> {
+    let rows = query(
+        client,
+        "SELECT count(*) FILTER (WHERE visible_at <= $2), \
+                count(*) FILTER (WHERE visible_at > $2 AND receive_count > 0), \
+                count(*) FILTER (WHERE visible_at > $2 AND receive_count = 0) \
+         FROM messages WHERE queue_id = $1",
+        &[&queue, &now],
+    )
+    .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Error::Corrupt("count returned no row".to_string()))?;
+    let get = |index: usize| -> Result<u64> {
+        Ok(u64::try_from(row.try_get::<_, i64>(index)?).unwrap_or(0))
+    };
+    Ok(MessageCounts {
+        visible: get(0)?,
+        in_flight: get(1)?,
+        delayed: get(2)?,
+    })
+}
+
+pub(crate) async fn next_visible_at<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    now: Millis,
+) -> Result<Option<Millis>> {
+    let rows = query(
+        client,
+        "SELECT min(visible_at) FROM messages WHERE queue_id = $1 AND visible_at > $2",
+        &[&queue, &now],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn count_messages_before<C: GenericClient>(
+    client: &C,
+    queue: QueueId,
+    sent_before: Millis,
+) -> Result<u64> {
+    let rows = query(
+        client,
+        "SELECT count(*) FROM messages WHERE queue_id = $1 AND sent_at < $2",
+        &[&queue, &sent_before],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0)),
+        None => Ok(0),
+    }
+}
+
+// ---- move tasks and leases ----
+
+fn task_params(task: &MoveTaskRecord) -> (Option<i64>, i64, i64) {
+    (
+        task.max_per_second.map(i64::from),
+        count(task.moved),
+        count(task.to_move),
+    )
+}
+
+pub(crate) async fn put_move_task<C: GenericClient>(
+    client: &C,
+    task: &MoveTaskRecord,
+) -> Result<()> {
+    let (max_per_second, moved, to_move) = task_params(task);
+    execute(
+        client,
+        "INSERT INTO move_tasks (handle, source_arn, destination_arn, max_per_second, status, \
+         moved, to_move, failure_reason, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (handle) DO UPDATE SET source_arn = EXCLUDED.source_arn, \
+         destination_arn = EXCLUDED.destination_arn, max_per_second = EXCLUDED.max_per_second, \
+         status = EXCLUDED.status, moved = EXCLUDED.moved, to_move = EXCLUDED.to_move, \
+         failure_reason = EXCLUDED.failure_reason, started_at = EXCLUDED.started_at",
+        &[
+            &task.handle,
+            &task.source_arn,
+            &task.destination_arn,
+            &max_per_second,
+            &task.status,
+            &moved,
+            &to_move,
+            &task.failure_reason,
+            &task.started_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn update_move_task<C: GenericClient>(
+    client: &C,
+    task: &MoveTaskRecord,
+    expected_status: &str,
+) -> Result<bool> {
+    let (max_per_second, moved, to_move) = task_params(task);
+    let updated = execute(
+        client,
+        "UPDATE move_tasks SET source_arn = $2, destination_arn = $3, max_per_second = $4, \
+         status = $5, moved = $6, to_move = $7, failure_reason = $8, started_at = $9 \
+         WHERE handle = $1 AND status = $10",
+        &[
+            &task.handle,
+            &task.source_arn,
+            &task.destination_arn,
+            &max_per_second,
+            &task.status,
+            &moved,
+            &to_move,
+            &task.failure_reason,
+            &task.started_at,
+            &expected_status,
+        ],
+    )
+    .await?;
+    Ok(updated > 0)
+}
+
+pub(crate) async fn list_move_tasks<C: GenericClient>(
+    client: &C,
+    source_arn: Option<&str>,
+) -> Result<Vec<MoveTaskRecord>> {
+    let rows = query(
+        client,
+        "SELECT handle, source_arn, destination_arn, max_per_second, status, moved, to_move, \
+         failure_reason, started_at FROM move_tasks \
+         WHERE $1::text IS NULL OR source_arn = $1 ORDER BY started_at DESC, created DESC",
+        &[&source_arn],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let max_per_second: Option<i64> = row.try_get(3)?;
+            let moved: i64 = row.try_get(5)?;
+            let to_move: i64 = row.try_get(6)?;
+            Ok(MoveTaskRecord {
+                handle: row.try_get(0)?,
+                source_arn: row.try_get(1)?,
+                destination_arn: row.try_get(2)?,
+                max_per_second: max_per_second.and_then(|n| u32::try_from(n).ok()),
+                status: row.try_get(4)?,
+                moved: u64::try_from(moved).unwrap_or(0),
+                to_move: u64::try_from(to_move).unwrap_or(0),
+                failure_reason: row.try_get(7)?,
+                started_at: row.try_get(8)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn acquire_lease<C: GenericClient>(
+    client: &C,
+    name: &str,
+    holder: &str,
+    now: Millis,
+    ttl: Millis,
+) -> Result<bool> {
+    let taken = execute(
+        client,
+        "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3::int8 + $4::int8) \
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, \
+         expires_at = EXCLUDED.expires_at \
+         WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= $3::int8",
+        &[&name, &holder, &now, &ttl],
+    )
+    .await?;
+    Ok(taken > 0)
+}
