@@ -60,6 +60,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// SQS state that lives only in this process (long-poll notifiers, move task lock).
     sqs: sqs::SqsState,
+    /// This engine's name among the nodes sharing its store (holder of worker leases).
+    node: String,
 }
 
 impl Engine {
@@ -76,6 +78,7 @@ impl Engine {
                 config,
                 shutdown,
                 sqs: sqs::SqsState::default(),
+                node: uuid::Uuid::new_v4().to_string(),
             }),
         }
     }

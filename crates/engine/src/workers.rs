@@ -2,6 +2,11 @@
 //! expiry and message move tasks. Each runs a pass on its own period until the engine's
 //! shutdown token is cancelled; [`Engine::run_maintenance`] runs one pass of each, so tests
 //! drive them with a manual clock.
+//!
+//! When several nodes share the store, each job runs on one node at a time: a pass first
+//! takes or renews the job's lease in the store, and a node that does not hold it skips
+//! the pass. If the holder dies its lease runs out and the next node to try takes over.
+//! One more worker relays other nodes' wake-ups to this node's long polls.
 
 use std::future::Future;
 use std::time::Duration;
@@ -10,12 +15,19 @@ use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use crate::sqs::retention_cutoff;
+use store::Wakeup;
+
 use crate::{Engine, Result};
 
 const RETENTION_PERIOD: Duration = Duration::from_secs(5);
 const DEDUPLICATION_PERIOD: Duration = Duration::from_secs(10);
 /// Move tasks advance once per second: a task's rate is messages per second.
 const MOVE_TASK_PERIOD: Duration = Duration::from_secs(1);
+/// A job's lease lasts this many of its periods (at least [`MIN_LEASE`]), so a holder
+/// renews it several times before it could run out, and a dead holder's job moves to
+/// another node within one lease.
+const LEASE_PERIODS: u32 = 3;
+const MIN_LEASE: Duration = Duration::from_secs(10);
 
 /// The running workers; [`Workers::join`] waits for all of them after shutdown.
 #[derive(Debug)]
@@ -56,6 +68,10 @@ impl Engine {
             MOVE_TASK_PERIOD,
             |engine| async move { engine.run_move_tasks(engine.now()).await },
         );
+        if let Some(wakeups) = self.store().subscribe_wakeups() {
+            let engine = self.clone();
+            tasks.spawn(async move { engine.relay_wakeups(wakeups).await });
+        }
         Workers { tasks }
     }
 
@@ -64,6 +80,43 @@ impl Engine {
         self.expire_retained_messages().await?;
         self.expire_deduplication().await?;
         self.run_move_tasks(self.now()).await
+    }
+
+    /// Hands wake-ups from other nodes to the long polls waiting here, until shutdown.
+    async fn relay_wakeups(&self, mut wakeups: tokio::sync::broadcast::Receiver<Wakeup>) {
+        use tokio::sync::broadcast::error::RecvError;
+        let shutdown = self.shutdown_token().clone();
+        tracing::debug!(worker = "wakeups", "worker started");
+        loop {
+            let wakeup = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                wakeup = wakeups.recv() => wakeup,
+            };
+            match wakeup {
+                Ok(Wakeup::Queue { queue, messages: 0 }) => self.inner.sqs.wake(queue),
+                Ok(Wakeup::Queue { queue, messages }) => {
+                    self.inner.sqs.wake_for_messages(queue, messages as usize)
+                }
+                // Fell behind, or the store says wake-ups were lost: everyone looks again.
+                Ok(Wakeup::All) | Err(RecvError::Lagged(_)) => self.inner.sqs.wake_all(),
+                Err(RecvError::Closed) => break,
+            }
+        }
+        tracing::debug!(worker = "wakeups", "worker stopped");
+    }
+
+    /// Whether this node should run job `name` now: always with a store that has no other
+    /// writer, otherwise only while it holds the job's lease.
+    async fn holds_lease(&self, name: &str, period: Duration) -> Result<bool> {
+        if self.store().is_sole_writer() {
+            return Ok(true);
+        }
+        let lease = (period * LEASE_PERIODS).max(MIN_LEASE);
+        let ttl = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        Ok(self
+            .store()
+            .acquire_lease(name, &self.inner.node, self.now(), ttl)
+            .await?)
     }
 
     /// Deletes the messages of every queue that outlived its retention period.
@@ -100,7 +153,7 @@ fn spawn_periodic<F, Fut>(
     period: Duration,
     pass: F,
 ) where
-    F: Fn(Engine) -> Fut + Send + 'static,
+    F: Fn(Engine) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<()>> + Send + 'static,
 {
     let engine = engine.clone();
@@ -116,7 +169,13 @@ fn spawn_periodic<F, Fut>(
             }
             let result = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                result = pass(engine.clone()) => result,
+                result = async {
+                    if engine.holds_lease(name, period).await? {
+                        pass(engine.clone()).await
+                    } else {
+                        Ok(())
+                    }
+                } => result,
             };
             if let Err(error) = result {
                 tracing::warn!(worker = name, %error, "worker pass failed");

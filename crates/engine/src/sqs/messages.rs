@@ -26,6 +26,8 @@ const MAX_DELAY_SECONDS: i64 = 900;
 const MAX_VISIBILITY_TIMEOUT: i64 = 43_200;
 const MAX_WAIT_TIME_SECONDS: i64 = 20;
 const MAX_RECEIVE_MESSAGES: i64 = 10;
+/// With a store shared by several nodes, the longest a long poll sleeps between looks.
+const SHARED_STORE_POLL: Duration = Duration::from_secs(2);
 
 /// A validated send, ready for the store, with the digests to answer with.
 struct PreparedSend {
@@ -219,9 +221,14 @@ impl Engine {
             // Sleep until woken, until the next delayed or in-flight message turns visible,
             // or until the wait is over, whichever is first. Never a busy poll.
             let next_visible = self.store().next_visible_at(record.id, now).await?;
-            let until_visible = next_visible
+            let mut until_visible = next_visible
                 .map(|at| Duration::from_millis((at - now).max(1).unsigned_abs()))
                 .unwrap_or(remaining);
+            if !self.store().is_sole_writer() {
+                // Other nodes wake this one through the store, but a wake-up can be lost
+                // (the listening connection dropped): look again now and then anyway.
+                until_visible = until_visible.min(SHARED_STORE_POLL);
+            }
             tokio::select! {
                 _ = &mut notified => {}
                 _ = tokio::time::sleep(until_visible.min(remaining)) => {}

@@ -141,34 +141,42 @@ impl Engine {
             Error::InvalidParameterValue("Value for parameter TaskHandle is invalid.".to_string())
         })?;
         self.source_queue(&decoded.source_arn).await?;
-        let _guard = self.inner.sqs.move_tasks.lock().await;
         let tasks = self
             .store()
             .list_move_tasks(Some(&decoded.source_arn))
             .await?;
+        let not_found = || Error::ResourceNotFound("Task does not exist.".to_string());
         let Some(mut task) = tasks
             .into_iter()
             .find(|t| t.handle == task_handle && t.status == RUNNING)
         else {
-            return Err(Error::ResourceNotFound("Task does not exist.".to_string()));
+            return Err(not_found());
         };
         task.status = CANCELLING.to_string();
         let moved = task.moved;
-        self.store().put_move_task(task).await?;
+        // Conditional on the task still running: a worker on any node that finishes or
+        // fails the task at the same moment wins, and the cancel then finds no task.
+        if !self.store().update_move_task(task, RUNNING).await? {
+            return Err(not_found());
+        }
         tracing::info!(source = %decoded.source_arn, moved, "message move task cancelling");
         Ok(i64::try_from(moved).unwrap_or(i64::MAX))
     }
 
     /// One pass of the move worker over every unfinished task, at `now`.
     pub(crate) async fn run_move_tasks(&self, now: Millis) -> Result<()> {
-        let _guard = self.inner.sqs.move_tasks.lock().await;
         let tasks = self.store().list_move_tasks(None).await?;
         for task in tasks {
             if task.status != RUNNING && task.status != CANCELLING {
                 continue;
             }
+            let status = task.status.clone();
             let updated = self.advance_task(task, now).await?;
-            self.store().put_move_task(updated).await?;
+            // Written only if nobody changed the status meanwhile: a cancel that lands
+            // during this pass is kept, and the next pass completes it.
+            if !self.store().update_move_task(updated, &status).await? {
+                tracing::debug!("a move task changed during its pass; the next pass resumes it");
+            }
         }
         Ok(())
     }

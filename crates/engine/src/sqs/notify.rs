@@ -14,8 +14,9 @@ use tokio::sync::Notify;
 #[derive(Debug, Default)]
 pub(crate) struct SqsState {
     notifiers: Mutex<HashMap<QueueId, Arc<Notify>>>,
-    /// Serialises read-modify-write of move task records between the worker and
-    /// Start/CancelMessageMoveTask, so a cancel is never overwritten by a progress update.
+    /// Serialises StartMessageMoveTask on this node, so two concurrent starts for one
+    /// source do not both find no running task. (Cancels and the worker's progress
+    /// updates are conditional writes in the store instead, which hold across nodes.)
     pub(crate) move_tasks: tokio::sync::Mutex<()>,
 }
 
@@ -62,6 +63,20 @@ impl SqsState {
             for _ in 0..messages {
                 notify.notify_one();
             }
+        }
+    }
+
+    /// Wakes every waiter of every queue (wake-ups from other nodes may have been missed).
+    pub(crate) fn wake_all(&self) {
+        let notifiers: Vec<Arc<Notify>> = {
+            let notifiers = self
+                .notifiers
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            notifiers.values().cloned().collect()
+        };
+        for notify in notifiers {
+            notify.notify_waiters();
         }
     }
 
