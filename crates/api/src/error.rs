@@ -225,6 +225,18 @@ impl Error {
                     true,
                     m.into(),
                 ),
+                E::Store(detail) if detail.is_unavailable() => {
+                    // The database is down or unreachable: nothing was changed, and the
+                    // SDKs retry a 503 ServiceUnavailable by themselves.
+                    tracing::warn!(error = %detail, "store unavailable");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "com.amazonaws.sqs#ServiceUnavailable",
+                        "ServiceUnavailable",
+                        false,
+                        "The request has failed due to a temporary failure of the server.".into(),
+                    )
+                }
                 E::Store(detail) => {
                     tracing::error!(error = %detail, "store failure");
                     (
