@@ -267,9 +267,7 @@ fn mutate_form(form: &str, rng: &mut Rng) -> String {
 #[tokio::test]
 async fn mangled_requests_never_panic_or_fail_with_a_server_error() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store::open_sqlite(dir.path(), store::SqliteOptions::default())
-        .await
-        .unwrap();
+    let store = store::testing::open_test_store(dir.path()).await.unwrap();
     let engine = Engine::new(
         store,
         Arc::new(SystemClock),

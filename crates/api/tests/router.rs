@@ -1,6 +1,6 @@
 //! The HTTP application end to end through `tower::ServiceExt::oneshot`: both SQS
 //! protocols, STS, errors in each wire format, body limits and SigV4, against a real
-//! engine on a temporary SQLite store.
+//! engine on a fresh store (`store::testing` picks SQLite or PostgreSQL).
 
 #![allow(clippy::unwrap_used)]
 
@@ -32,7 +32,7 @@ async fn rig_limited(
     max_body_bytes: usize,
 ) -> Result<Rig, Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
-    let store = store::open_sqlite(dir.path(), store::SqliteOptions::default()).await?;
+    let store = store::testing::open_test_store(dir.path()).await?;
     let engine = Engine::new(
         store,
         Arc::new(SystemClock),

@@ -1,5 +1,6 @@
-//! Shared fixtures of the engine tests: a fresh SQLite store in a temporary directory, an
-//! engine on a manual clock, and small helpers for the common SQS calls.
+//! Shared fixtures of the engine tests: a fresh store (SQLite in a temporary directory, or a
+//! fresh PostgreSQL database with `EDDY_TEST_STORE=postgres`), an engine on a manual clock,
+//! and small helpers for the common SQS calls.
 
 #![allow(dead_code)]
 
@@ -28,7 +29,7 @@ pub struct Harness {
 impl Harness {
     pub async fn new() -> TestResult<Harness> {
         let dir = tempfile::tempdir()?;
-        let store = store::open_sqlite(dir.path(), store::SqliteOptions::default()).await?;
+        let store = store::testing::open_test_store(dir.path()).await?;
         let clock = ManualClock::new(START);
         let shutdown = CancellationToken::new();
         let engine = Engine::new(
