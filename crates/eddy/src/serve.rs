@@ -21,10 +21,17 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = store::open(&settings.store_url)
-        .await
-        .with_context(|| format!("cannot open store {}", settings.store_url))?;
-    tracing::info!(backend = store.backend_name(), url = %settings.store_url, "store open");
+    let store = store::open(&settings.store_url).await.with_context(|| {
+        format!(
+            "cannot open store {}",
+            store::redact_url(&settings.store_url)
+        )
+    })?;
+    tracing::info!(
+        backend = store.backend_name(),
+        url = %store::redact_url(&settings.store_url),
+        "store open"
+    );
 
     let listener = TcpListener::bind(settings.bind)
         .await

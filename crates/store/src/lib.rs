@@ -97,6 +97,21 @@ pub async fn open(url: &str) -> Result<Store> {
     open_sqlite(Path::new(path), SqliteOptions::default()).await
 }
 
+/// `url` with any password replaced by `***`, for logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
 /// Whether `url` names the PostgreSQL backend.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -111,6 +126,24 @@ pub async fn open_postgres(url: &str, options: PostgresOptions) -> Result<Store>
 /// Opens (creating if needed) the embedded SQLite store in directory `dir`.
 pub async fn open_sqlite(dir: &Path, options: SqliteOptions) -> Result<Store> {
     Ok(Store(sqlite::open(dir, options).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_only_the_password() {
+        assert_eq!(
+            redact_url("postgres://eddy:s3cret@db:5432/eddy?sslmode=disable"),
+            "postgres://eddy:***@db:5432/eddy?sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("postgres://eddy@db/eddy"),
+            "postgres://eddy@db/eddy"
+        );
+        assert_eq!(redact_url("sqlite:.eddy"), "sqlite:.eddy");
+    }
 }
 
 impl Store {
