@@ -18,9 +18,13 @@ pub struct ServeArgs {
     /// Directory of the embedded database [default: ./.eddy].
     #[arg(long, env = "EDDY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Store URL; overrides --data-dir (`sqlite:<dir>`).
+    /// Store URL; overrides --data-dir: `sqlite:<dir>`, or `postgres://user@host/db` for
+    /// several nodes sharing one PostgreSQL database.
     #[arg(long = "store", env = "EDDY_STORE_URL")]
     pub store_url: Option<String>,
+    /// PostgreSQL connections this node keeps open [default: 16].
+    #[arg(long, env = "EDDY_STORE_POOL_SIZE")]
+    pub store_pool_size: Option<usize>,
     /// Configuration file [default: ./eddy.toml when it exists].
     #[arg(long, env = "EDDY_CONFIG")]
     pub config: Option<PathBuf>,
@@ -54,6 +58,7 @@ pub struct FileConfig {
     pub bind: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub store: Option<String>,
+    pub store_pool_size: Option<usize>,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub log_format: Option<String>,
@@ -108,6 +113,7 @@ impl QueueConfig {
 pub struct Settings {
     pub bind: SocketAddr,
     pub store_url: String,
+    pub store_pool_size: usize,
     pub account_id: String,
     pub region: String,
     pub access_keys: BTreeMap<String, api::AccessKey>,
@@ -148,6 +154,13 @@ impl Settings {
             .clone()
             .or(file.store.clone())
             .unwrap_or_else(|| format!("sqlite:{}", data_dir.display()));
+        let store_pool_size = args
+            .store_pool_size
+            .or(file.store_pool_size)
+            .unwrap_or(store::PostgresOptions::default().pool_size);
+        if store_pool_size < 2 {
+            bail!("the store pool size must be at least 2, not {store_pool_size}");
+        }
         let account_id = args
             .account_id
             .clone()
@@ -207,6 +220,7 @@ impl Settings {
         Ok(Settings {
             bind,
             store_url,
+            store_pool_size,
             account_id,
             region,
             access_keys,

@@ -21,7 +21,16 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let started = Instant::now();
-    let store = store::open(&settings.store_url).await.with_context(|| {
+    let store = if store::is_postgres_url(&settings.store_url) {
+        let options = store::PostgresOptions {
+            pool_size: settings.store_pool_size,
+            ..store::PostgresOptions::default()
+        };
+        store::open_postgres(&settings.store_url, options).await
+    } else {
+        store::open(&settings.store_url).await
+    };
+    let store = store.with_context(|| {
         format!(
             "cannot open store {}",
             store::redact_url(&settings.store_url)
