@@ -1,5 +1,7 @@
 //! Shared helpers of the end-to-end tests: start a real `eddy serve` process on a loopback
-//! port with its own data directory, restart it, kill it with SIGKILL, and build SDK clients.
+//! port with its own data directory and a store `store::testing` picks (SQLite in the data
+//! directory, or a fresh PostgreSQL database with `EDDY_TEST_STORE=postgres`), start more
+//! nodes on the same store, restart a server, kill it with SIGKILL, and build SDK clients.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,6 +14,9 @@ use std::time::{Duration, Instant};
 pub struct Server {
     child: Option<Child>,
     pub data_dir: PathBuf,
+    /// The `--store` URL: `sqlite:<data_dir>`, or a PostgreSQL database that other nodes
+    /// may share ([`Server::start_node`]). A restart opens the same store again.
+    pub store_url: String,
     /// `http://127.0.0.1:<port>`
     pub endpoint: String,
     pub port: u16,
@@ -20,7 +25,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts eddy on a free port with a fresh temporary data directory.
+    /// Starts eddy on a free port with a fresh temporary data directory and a fresh store
+    /// on the backend the test run asks for.
     pub fn start() -> Server {
         Server::start_with(&[])
     }
@@ -28,28 +34,43 @@ impl Server {
     /// Starts eddy with extra `serve` arguments.
     pub fn start_with(extra_args: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
-        let data_dir = temp.path().to_path_buf();
+        let store_url = test_store_url(temp.path());
+        Server::start_on(temp, store_url, extra_args)
+    }
+
+    /// Starts another node on the store of a running one (`server.store_url`), with a data
+    /// directory of its own. Only a PostgreSQL store can be shared; SQLite refuses a second
+    /// process on its directory.
+    pub fn start_node(store_url: &str, extra_args: &[&str]) -> Server {
+        let temp = tempfile::tempdir().expect("temp dir");
+        Server::start_on(temp, store_url.to_string(), extra_args)
+    }
+
+    /// Starts eddy on an existing data directory (not removed afterwards), always with the
+    /// SQLite store in it: the directory is what carries the data here.
+    pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Server {
         let mut server = Server {
             child: None,
-            data_dir,
+            data_dir: data_dir.to_path_buf(),
+            store_url: format!("sqlite:{}", data_dir.display()),
             endpoint: String::new(),
             port: 0,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            _temp: Some(temp),
+            _temp: None,
         };
         server.spawn(0);
         server
     }
 
-    /// Starts eddy on an existing data directory (not removed afterwards).
-    pub fn start_in(data_dir: &Path, extra_args: &[&str]) -> Server {
+    fn start_on(temp: tempfile::TempDir, store_url: String, extra_args: &[&str]) -> Server {
         let mut server = Server {
             child: None,
-            data_dir: data_dir.to_path_buf(),
+            data_dir: temp.path().to_path_buf(),
+            store_url,
             endpoint: String::new(),
             port: 0,
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            _temp: None,
+            _temp: Some(temp),
         };
         server.spawn(0);
         server
@@ -63,6 +84,8 @@ impl Server {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--data-dir")
             .arg(&self.data_dir)
+            .arg("--store")
+            .arg(&self.store_url)
             .args(&self.extra_args)
             .env(
                 "EDDY_LOG",
@@ -114,7 +137,7 @@ impl Server {
         status.code()
     }
 
-    /// Starts the server again on the same data directory and the same port.
+    /// Starts the server again on the same store, data directory and port.
     pub fn restart(&mut self) {
         self.kill9();
         let port = self.port;
@@ -166,6 +189,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// The `--store` URL for a new server whose data directory is `dir`: `sqlite:<dir>`, or a
+/// fresh PostgreSQL database with `EDDY_TEST_STORE=postgres`. Blocking, so it works from
+/// sync code and from inside a test's runtime alike (it runs on a thread of its own).
+pub fn test_store_url(dir: &Path) -> String {
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime to create the test store")
+            .block_on(store::testing::test_store_url(&dir))
+    })
+    .join()
+    .expect("the thread creating the test store")
+    .unwrap_or_else(|error| panic!("cannot create a store for the test: {error}"))
 }
 
 /// An aws-sdk-sqs client for `endpoint` with static test credentials.
