@@ -3,13 +3,19 @@
 The server binary comes from EDDY_BIN (default target/debug/eddy). Each pytest process
 (each xdist worker) starts one eddy on a free loopback port with a temporary data
 directory; tests share it and stay independent by using unique queue names.
+
+The store is SQLite in that data directory, unless EDDY_TEST_STORE=postgres: then each eddy
+gets a fresh database on the PostgreSQL server named by EDDY_TEST_POSTGRES_URL (scripts/test
+starts one with scripts/postgres and exports its URL), created with psql.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import threading
@@ -17,6 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.session
@@ -44,6 +51,50 @@ def eddy_binary() -> Path:
     return path
 
 
+def store_backend() -> str:
+    """`sqlite` or `postgres`, as EDDY_TEST_STORE asks (unset: sqlite)."""
+    value = os.environ.get("EDDY_TEST_STORE", "").strip().lower()
+    if value in ("", "sqlite"):
+        return "sqlite"
+    if value in ("postgres", "postgresql"):
+        return "postgres"
+    pytest.exit(f"EDDY_TEST_STORE={value!r}: expected `sqlite` or `postgres`")
+
+
+def psql_binary() -> str:
+    found = shutil.which("psql")
+    if found:
+        return found
+    installed = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/psql"),
+        key=lambda path: int(re.sub(r"\D", "", Path(path).parts[-3]) or 0),
+    )
+    if not installed:
+        pytest.exit("EDDY_TEST_STORE=postgres needs psql (on PATH or under /usr/lib/postgresql/*/bin)")
+    return installed[-1]
+
+
+def fresh_postgres_url() -> str:
+    """Creates a database with a fresh name on the test PostgreSQL server; returns its URL."""
+    admin_url = os.environ.get("EDDY_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.exit(
+            "EDDY_TEST_STORE=postgres needs EDDY_TEST_POSTGRES_URL: run ./scripts/test, or start a "
+            "server with `scripts/postgres start` and set EDDY_TEST_POSTGRES_URL to the URL it prints"
+        )
+    name = f"eddy_test_{uuid.uuid4().hex}"
+    result = subprocess.run(
+        [psql_binary(), admin_url, "-v", "ON_ERROR_STOP=1", "-Atqc", f"CREATE DATABASE {name}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"CREATE DATABASE {name} on {admin_url} failed: {result.stderr.strip()}")
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
 @dataclass
 class EddyProcess:
     """One running `eddy serve`; stop() sends SIGTERM, then SIGKILL if it lingers."""
@@ -51,6 +102,7 @@ class EddyProcess:
     process: subprocess.Popen
     endpoint: str
     log_path: Path
+    store_url: str = ""
     _drain: threading.Thread | None = field(default=None, repr=False)
 
     @property
@@ -74,15 +126,24 @@ class EddyProcess:
 
 
 def start_eddy(data_dir: Path, extra_args: list[str] | None = None, env: dict | None = None) -> EddyProcess:
-    """Starts eddy on 127.0.0.1:0 and waits (bounded) for its `listening on` line."""
+    """Starts eddy on 127.0.0.1:0 and waits (bounded) for its `listening on` line.
+
+    Its store is SQLite in `data_dir`, or a fresh PostgreSQL database with
+    EDDY_TEST_STORE=postgres, unless `extra_args` name one with `--store`."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    extra_args = list(extra_args or [])
+    if "--store" not in extra_args:
+        store_url = fresh_postgres_url() if store_backend() == "postgres" else f"sqlite:{data_dir}"
+        extra_args = ["--store", store_url, *extra_args]
+    else:
+        store_url = extra_args[extra_args.index("--store") + 1]
     log_path = data_dir.parent / f"{data_dir.name}.stderr.log"
     process_env = dict(os.environ)
     process_env.setdefault("EDDY_LOG", "warn")
     process_env.update(env or {})
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
-            [str(eddy_binary()), "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir), *(extra_args or [])],
+            [str(eddy_binary()), "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir), *extra_args],
             stdout=subprocess.PIPE,
             stderr=log_file,
             env=process_env,
@@ -119,7 +180,9 @@ def start_eddy(data_dir: Path, extra_args: list[str] | None = None, env: dict | 
 
     drain_thread = threading.Thread(target=drain, daemon=True)
     drain_thread.start()
-    return EddyProcess(process=process, endpoint=match.group(1), log_path=log_path, _drain=drain_thread)
+    return EddyProcess(
+        process=process, endpoint=match.group(1), log_path=log_path, store_url=store_url, _drain=drain_thread
+    )
 
 
 @pytest.fixture(scope="session")
