@@ -17,18 +17,47 @@ pub struct CpuPhases {
     pub receive_phase: Duration,
 }
 
-/// Readings of the server process (`--server-pid`); a reading is `None` if /proc had none.
+/// Readings of the server processes (`--server-pid`), summed over all of them; a reading is
+/// `None` if /proc had none for one of them.
 pub struct ServerFigures {
-    pub pid: u32,
+    pub pids: Vec<u32>,
     pub before: Option<ProcessSample>,
     pub after_send: Option<ProcessSample>,
     pub after: Option<ProcessSample>,
     pub peak_rss_kib: u64,
 }
 
+impl ServerFigures {
+    /// `"pid": 42` for one server (as before several were possible), `"pids": [42, 43]` for more.
+    fn pids_json(&self, value: &mut Value) {
+        match self.pids.as_slice() {
+            [pid] => value["pid"] = json!(pid),
+            pids => value["pids"] = json!(pids),
+        }
+    }
+
+    /// "pid 42" or "pids 42, 43".
+    fn pids_text(&self) -> String {
+        let list: Vec<String> = self.pids.iter().map(u32::to_string).collect();
+        match list.len() {
+            1 => format!("pid {}", list.join("")),
+            _ => format!("pids {}", list.join(", ")),
+        }
+    }
+}
+
+/// CPU time of a database server and its children (`--database-pid`); `None` where /proc
+/// had no reading.
+pub struct DatabaseFigures {
+    pub pid: u32,
+    pub before: Option<Duration>,
+    pub after_send: Option<Duration>,
+    pub after: Option<Duration>,
+}
+
 /// Everything measured by one run.
 pub struct Report {
-    pub endpoint: String,
+    pub endpoints: Vec<String>,
     pub queue: String,
     pub mode: Mode,
     pub clients: u32,
@@ -47,6 +76,7 @@ pub struct Report {
     pub errors: BTreeMap<String, ErrorTally>,
     pub client_cpu: CpuPhases,
     pub server: Option<ServerFigures>,
+    pub database: Option<DatabaseFigures>,
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
@@ -108,16 +138,22 @@ impl Report {
         }
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let mut lines = Vec::new();
-        let workers = match self.mode {
+        let mut workers = match self.mode {
             Mode::Both => format!("{0} producers + {0} consumers", self.clients),
             Mode::Receive => format!("{0} producers, then {0} consumers", self.clients),
             Mode::Send => format!("{} producers", self.clients),
         };
+        if self.endpoints.len() > 1 {
+            workers.push_str(&format!(
+                " round-robin over {} endpoints",
+                self.endpoints.len()
+            ));
+        }
         lines.push(format!(
             "eddy bench sqs  {}  queue {}{}  mode {}  {}  batch {}  {}-byte messages",
-            self.endpoint,
+            self.endpoints.join(", "),
             self.queue,
             if self.fifo { " (FIFO)" } else { "" },
             self.mode_name(),
@@ -230,20 +266,42 @@ impl Report {
                     let total = after.cpu_time.saturating_sub(before.cpu_time);
                     let phases = self.server_cpu_phases(server);
                     lines.push(format!(
-                        "{} (pid {})",
+                        "{} ({})",
                         self.cpu_line("server CPU", total, phases),
-                        server.pid
+                        server.pids_text()
                     ));
                     lines.push(format!(
-                        "server RSS    {:.1} MiB before, {:.1} MiB after, {:.1} MiB peak",
+                        "server RSS    {:.1} MiB before, {:.1} MiB after, {:.1} MiB peak{}",
                         before.rss_kib as f64 / 1024.0,
                         after.rss_kib as f64 / 1024.0,
-                        server.peak_rss_kib.max(after.rss_kib) as f64 / 1024.0
+                        server.peak_rss_kib.max(after.rss_kib) as f64 / 1024.0,
+                        if server.pids.len() > 1 {
+                            format!(" (sum of {} servers)", server.pids.len())
+                        } else {
+                            String::new()
+                        }
                     ));
                 }
                 _ => lines.push(format!(
-                    "server        pid {} could not be read from /proc",
-                    server.pid
+                    "server        {} could not be read from /proc",
+                    server.pids_text()
+                )),
+            }
+        }
+        if let Some(database) = &self.database {
+            match (database.before, database.after) {
+                (Some(before), Some(after)) => lines.push(format!(
+                    "{} (pid {} and its children)",
+                    self.cpu_line(
+                        "database CPU",
+                        after.saturating_sub(before),
+                        self.database_cpu_phases(database)
+                    ),
+                    database.pid
+                )),
+                _ => lines.push(format!(
+                    "database      pid {} could not be read from /proc",
+                    database.pid
                 )),
             }
         }
@@ -264,6 +322,14 @@ impl Report {
             middle.cpu_time.saturating_sub(before.cpu_time),
             after.cpu_time.saturating_sub(middle.cpu_time),
         ))
+    }
+
+    fn database_cpu_phases(&self, database: &DatabaseFigures) -> Option<(Duration, Duration)> {
+        if self.mode != Mode::Receive {
+            return None;
+        }
+        let (before, middle, after) = (database.before?, database.after_send?, database.after?);
+        Some((middle.saturating_sub(before), after.saturating_sub(middle)))
     }
 
     /// "CPU 1.23 s = 24.6 µs/message", per acknowledged message (its whole life in this run).
@@ -292,7 +358,7 @@ impl Report {
         line
     }
 
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         let stats = &self.stats;
         let cpu_json = |total: Duration, phases: Option<(Duration, Duration)>| {
             let mut value = json!({
@@ -315,21 +381,39 @@ impl Report {
                         after.cpu_time.saturating_sub(before.cpu_time),
                         self.server_cpu_phases(server),
                     );
-                    value["pid"] = json!(server.pid);
+                    server.pids_json(&mut value);
                     value["rss_before_kib"] = json!(before.rss_kib);
                     value["rss_after_kib"] = json!(after.rss_kib);
                     value["rss_peak_kib"] = json!(server.peak_rss_kib.max(after.rss_kib));
                     value
                 }
-                _ => json!({ "pid": server.pid, "unreadable": true }),
+                _ => {
+                    let mut value = json!({ "unreadable": true });
+                    server.pids_json(&mut value);
+                    value
+                }
             });
+        let database =
+            self.database
+                .as_ref()
+                .map(|database| match (database.before, database.after) {
+                    (Some(before), Some(after)) => {
+                        let mut value = cpu_json(
+                            after.saturating_sub(before),
+                            self.database_cpu_phases(database),
+                        );
+                        value["pid"] = json!(database.pid);
+                        value
+                    }
+                    _ => json!({ "pid": database.pid, "unreadable": true }),
+                });
         let errors: BTreeMap<&str, u64> = self
             .errors
             .iter()
             .map(|(key, tally)| (key.as_str(), tally.count))
             .collect();
         json!({
-            "endpoint": self.endpoint,
+            "endpoint": self.endpoints.join(","),
             "queue": self.queue,
             "mode": self.mode,
             "clients": self.clients,
@@ -376,6 +460,7 @@ impl Report {
             "error_count": self.errors.values().map(|tally| tally.count).sum::<u64>(),
             "client": cpu_json(self.client_cpu.total, self.client_cpu_phases()),
             "server": server,
+            "database": database,
         })
     }
 }

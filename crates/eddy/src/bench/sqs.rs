@@ -1,4 +1,5 @@
-//! `eddy bench sqs`: concurrent producers and consumers against any SQS endpoint.
+//! `eddy bench sqs`: concurrent producers and consumers against any SQS endpoint, or against
+//! several nodes of one service (the workers are spread round-robin over the endpoints).
 //!
 //! Every message body carries `<run id>:<sequence>:<send time>`, so the consumers can check
 //! that each acknowledged message arrived exactly once (duplicates and losses are counted) and
@@ -39,9 +40,11 @@ pub enum Mode {
 /// Options of `eddy bench sqs`.
 #[derive(Debug, Clone, Args)]
 pub struct SqsBenchArgs {
-    /// Base URL of the SQS endpoint (eddy, moto, LocalStack...).
-    #[arg(long, default_value = "http://127.0.0.1:4566")]
-    pub endpoint: String,
+    /// Base URL of the SQS endpoint (eddy, moto, LocalStack...). Repeat it, or give a
+    /// comma-separated list, to drive several nodes that share one store: producers and
+    /// consumers are spread round-robin over them, and the queue is created through the first.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:4566")]
+    pub endpoint: Vec<String>,
     /// Concurrent clients. In `--mode both` this many producers AND this many consumers run.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub clients: u32,
@@ -71,8 +74,13 @@ pub struct SqsBenchArgs {
     #[arg(long)]
     pub keep_queue: bool,
     /// PID of the server, to report its CPU time and resident memory (read from /proc).
+    /// Repeat it, or give a comma-separated list, for several servers: their figures are summed.
+    #[arg(long, value_delimiter = ',')]
+    pub server_pid: Vec<u32>,
+    /// PID of a database server the endpoints use (e.g. PostgreSQL's postmaster), to report the
+    /// CPU time of it and all its child processes separately from the servers'.
     #[arg(long)]
-    pub server_pid: Option<u32>,
+    pub database_pid: Option<u32>,
     /// Also print the summary as one line of JSON (the last line of stdout).
     #[arg(long)]
     pub json: bool,
@@ -238,7 +246,17 @@ pub async fn run(args: SqsBenchArgs) -> anyhow::Result<()> {
 /// Runs the load and returns what it measured.
 pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
     let call_timeout = Duration::from_secs(u64::from(args.wait_time) + 30);
-    let client = SqsClient::new(&args.endpoint, args.clients as usize * 2, call_timeout)?;
+    if args.endpoint.is_empty() {
+        anyhow::bail!("--endpoint needs at least one URL");
+    }
+    // One connection pool per endpoint; worker i talks to endpoint i mod n.
+    let per_endpoint = (args.clients as usize).div_ceil(args.endpoint.len());
+    let clients = args
+        .endpoint
+        .iter()
+        .map(|endpoint| SqsClient::new(endpoint, per_endpoint * 2, call_timeout))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let client = &clients[0];
     let run_id = format!("{:08x}", rand::random::<u32>());
     let fresh_queue = args.queue.is_none();
     let mut queue_name = args
@@ -248,7 +266,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
     if args.fifo && !queue_name.ends_with(".fifo") {
         queue_name.push_str(".fifo");
     }
-    let queue_url = open_queue(&client, &queue_name, args.fifo).await?;
+    let queue_url = open_queue(client, &queue_name, args.fifo).await?;
 
     let duration = args
         .duration
@@ -293,10 +311,14 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         send_deadline: duration.map(|duration| shared.start + duration),
     });
 
+    let server_pids = Arc::new(args.server_pid.clone());
+    let sample_servers = || process::sample_processes(&server_pids);
+    let sample_database = || args.database_pid.and_then(process::process_tree_cpu_time);
     let peak_server_rss = Arc::new(AtomicU64::new(0));
-    let progress = spawn_progress(&shared, args.mode, args.server_pid, &peak_server_rss);
+    let progress = spawn_progress(&shared, args.mode, &server_pids, &peak_server_rss);
 
-    let server_before = args.server_pid.and_then(process::sample_process);
+    let server_before = sample_servers();
+    let database_before = sample_database();
     let client_cpu_before = process::own_cpu_time();
 
     let mut stats = WorkerStats::new();
@@ -304,7 +326,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         .map(|index| {
             tokio::spawn(produce(
                 Arc::clone(&shared),
-                client.clone(),
+                round_robin(&clients, index).clone(),
                 Arc::clone(&plan),
                 index,
             ))
@@ -312,7 +334,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         .collect();
     let mut consumers = Vec::new();
     if args.mode == Mode::Both {
-        consumers = spawn_consumers(&shared, &client, &plan, args.clients);
+        consumers = spawn_consumers(&shared, &clients, &plan, args.clients);
     }
     for producer in producers {
         match producer.await {
@@ -325,12 +347,13 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         .producers_done_micros
         .store(producers_done_micros, Ordering::Relaxed);
     shared.producers_done.store(true, Ordering::Release);
-    let server_after_send = args.server_pid.and_then(process::sample_process);
+    let server_after_send = sample_servers();
+    let database_after_send = sample_database();
     let client_cpu_after_send = process::own_cpu_time();
 
     let consumers_start_micros = if args.mode == Mode::Receive {
         let now = shared.micros_since_start();
-        consumers = spawn_consumers(&shared, &client, &plan, args.clients);
+        consumers = spawn_consumers(&shared, &clients, &plan, args.clients);
         now
     } else {
         0
@@ -355,7 +378,8 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         }
         reason
     };
-    let server_after = args.server_pid.and_then(process::sample_process);
+    let server_after = sample_servers();
+    let database_after = sample_database();
     let client_cpu_after = process::own_cpu_time();
     shared.stop_progress.store(true, Ordering::Relaxed);
     // The progress task only draws; if it failed there is nothing to recover.
@@ -380,7 +404,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .clone();
     let report = Report {
-        endpoint: args.endpoint.clone(),
+        endpoints: args.endpoint.clone(),
         queue: queue_name,
         mode: args.mode,
         clients: args.clients,
@@ -411,12 +435,18 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
             send_phase: client_cpu_after_send.saturating_sub(client_cpu_before),
             receive_phase: client_cpu_after.saturating_sub(client_cpu_after_send),
         },
-        server: args.server_pid.map(|pid| report::ServerFigures {
-            pid,
+        server: (!server_pids.is_empty()).then(|| report::ServerFigures {
+            pids: server_pids.to_vec(),
             before: server_before,
             after_send: server_after_send,
             after: server_after,
             peak_rss_kib: peak_server_rss.load(Ordering::Relaxed),
+        }),
+        database: args.database_pid.map(|pid| report::DatabaseFigures {
+            pid,
+            before: database_before,
+            after_send: database_after_send,
+            after: database_after,
         }),
     };
     Ok(report)
@@ -617,17 +647,22 @@ async fn on_call_error(shared: &Shared, action: &str, error: &CallError) {
     tokio::time::sleep(pause).await;
 }
 
+/// The client of worker `index`: workers are dealt to the endpoints in turn.
+fn round_robin(clients: &[SqsClient], index: u32) -> &SqsClient {
+    &clients[index as usize % clients.len()]
+}
+
 fn spawn_consumers(
     shared: &Arc<Shared>,
-    client: &SqsClient,
+    clients: &[SqsClient],
     plan: &Arc<Plan>,
     count: u32,
 ) -> Vec<tokio::task::JoinHandle<WorkerStats>> {
     (0..count)
-        .map(|_| {
+        .map(|index| {
             tokio::spawn(consume(
                 Arc::clone(shared),
-                client.clone(),
+                round_robin(clients, index).clone(),
                 Arc::clone(plan),
             ))
         })
@@ -888,11 +923,11 @@ fn count_integrity(shared: &Shared) -> Integrity {
 }
 
 /// Draws "sent" and "received" bars on stderr (hidden when stderr is not a terminal) and samples
-/// the server's peak RSS while the run lasts.
+/// the servers' peak RSS (summed over all of them) while the run lasts.
 fn spawn_progress(
     shared: &Arc<Shared>,
     mode: Mode,
-    server_pid: Option<u32>,
+    server_pids: &Arc<Vec<u32>>,
     peak_server_rss: &Arc<AtomicU64>,
 ) -> tokio::task::JoinHandle<()> {
     let bars = MultiProgress::new();
@@ -915,6 +950,7 @@ fn spawn_progress(
         )
     });
     let shared = Arc::clone(shared);
+    let server_pids = Arc::clone(server_pids);
     let peak_server_rss = Arc::clone(peak_server_rss);
     tokio::spawn(async move {
         loop {
@@ -922,7 +958,7 @@ fn spawn_progress(
             if let Some(received) = &received {
                 received.set_position(shared.received_unique.load(Ordering::Relaxed));
             }
-            if let Some(sample) = server_pid.and_then(process::sample_process) {
+            if let Some(sample) = process::sample_processes(&server_pids) {
                 peak_server_rss.fetch_max(sample.rss_kib, Ordering::Relaxed);
             }
             if shared.stop_progress.load(Ordering::Relaxed) {

@@ -42,10 +42,14 @@ struct FakeQueue {
     delivered: u64,
 }
 
+/// Calls one stand-in answered, by action.
+type CallCounts = Arc<Mutex<HashMap<String, u64>>>;
+
 #[derive(Clone)]
 struct FakeSqs {
     queue: Arc<Mutex<FakeQueue>>,
     faults: Faults,
+    calls: CallCounts,
 }
 
 fn md5_hex(body: &str) -> String {
@@ -191,6 +195,12 @@ impl FakeSqs {
             .and_then(|target| target.strip_prefix("AmazonSQS."))
             .unwrap_or_default()
             .to_owned();
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(action.clone())
+            .or_default() += 1;
         let body = request.into_body().collect().await.unwrap().to_bytes();
         let input: Value = serde_json::from_slice(&body).unwrap();
         let (status, output) = self.answer(&action, input).await;
@@ -204,11 +214,19 @@ impl FakeSqs {
 
 /// Starts the stand-in on a free loopback port and returns its endpoint URL.
 async fn start_fake_sqs(faults: Faults) -> String {
+    start_fake_sqs_node(Arc::default(), faults).await.0
+}
+
+/// Starts one stand-in node over `queue`, which other nodes may share (as eddy nodes share a
+/// PostgreSQL database); returns its endpoint URL and the calls it answers.
+async fn start_fake_sqs_node(queue: Arc<Mutex<FakeQueue>>, faults: Faults) -> (String, CallCounts) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let calls = CallCounts::default();
     let fake = FakeSqs {
-        queue: Arc::default(),
+        queue,
         faults,
+        calls: Arc::clone(&calls),
     };
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -221,7 +239,7 @@ async fn start_fake_sqs(faults: Faults) -> String {
             });
         }
     });
-    endpoint
+    (endpoint, calls)
 }
 
 #[derive(Parser)]
@@ -366,4 +384,146 @@ async fn an_unreachable_endpoint_is_an_error_not_a_panic() {
     .await;
     let message = result.err().unwrap().to_string();
     assert!(message.contains("CreateQueue"), "{message}");
+}
+
+#[test]
+fn endpoints_and_server_pids_may_be_repeated_or_listed() {
+    let args = bench_args(
+        "http://a:1",
+        &[
+            "--endpoint",
+            "http://b:2,http://c:3",
+            "--server-pid",
+            "10",
+            "--server-pid",
+            "11,12",
+        ],
+    );
+    assert_eq!(args.endpoint, ["http://a:1", "http://b:2", "http://c:3"]);
+    assert_eq!(args.server_pid, [10, 11, 12]);
+    assert_eq!(args.database_pid, None);
+
+    let defaults = TestCli::try_parse_from(["bench"]).unwrap().args;
+    assert_eq!(defaults.endpoint, ["http://127.0.0.1:4566"]);
+    assert!(defaults.server_pid.is_empty());
+}
+
+#[tokio::test]
+async fn producers_and_consumers_are_spread_over_every_endpoint() -> anyhow::Result<()> {
+    let queue = Arc::<Mutex<FakeQueue>>::default();
+    let (first, first_calls) = start_fake_sqs_node(Arc::clone(&queue), Faults::default()).await;
+    let (second, second_calls) = start_fake_sqs_node(queue, Faults::default()).await;
+    let report = measure(bench_args(
+        &first,
+        &["--endpoint", &second, "--messages", "400", "--mode", "both"],
+    ))
+    .await?;
+    assert_eq!(report.acknowledged, 400);
+    assert_eq!(report.deleted, 400);
+    assert_eq!(report.integrity.received_unique, 400);
+    assert_eq!(report.integrity.duplicated_messages, 0);
+    assert_eq!(report.stop_reason, StopReason::AllReceived);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+
+    let first_calls = first_calls.lock().unwrap().clone();
+    let second_calls = second_calls.lock().unwrap().clone();
+    // The queue is created and deleted through the first endpoint only.
+    assert_eq!(first_calls.get("CreateQueue"), Some(&1));
+    assert_eq!(second_calls.get("CreateQueue"), None);
+    // 4 producers and 4 consumers: two of each per endpoint.
+    for action in ["SendMessage", "ReceiveMessage", "DeleteMessage"] {
+        assert!(
+            first_calls.get(action).is_some_and(|count| *count > 0),
+            "{action}: {first_calls:?}"
+        );
+        assert!(
+            second_calls.get(action).is_some_and(|count| *count > 0),
+            "{action}: {second_calls:?}"
+        );
+    }
+    let sends = |calls: &HashMap<String, u64>| calls.get("SendMessage").copied().unwrap_or(0);
+    assert_eq!(sends(&first_calls) + sends(&second_calls), 400);
+    Ok(())
+}
+
+#[tokio::test]
+async fn several_servers_and_a_database_are_reported() -> anyhow::Result<()> {
+    let endpoint = start_fake_sqs(Faults::default()).await;
+    // This process stands in for two servers and for the database.
+    let own = std::process::id().to_string();
+    let report = measure(bench_args(
+        &endpoint,
+        &[
+            "--messages",
+            "100",
+            "--mode",
+            "receive",
+            "--server-pid",
+            &format!("{own},{own}"),
+            "--database-pid",
+            &own,
+        ],
+    ))
+    .await?;
+    let server = report.server.as_ref().unwrap();
+    assert_eq!(server.pids.len(), 2);
+    let (one, both) = (
+        super::process::sample_process(std::process::id()).unwrap(),
+        server.after.unwrap(),
+    );
+    // Summed: twice one reading, give or take what the allocator did in between.
+    assert!(
+        both.rss_kib > one.rss_kib,
+        "{} vs {}",
+        both.rss_kib,
+        one.rss_kib
+    );
+    assert!(
+        report
+            .database
+            .as_ref()
+            .is_some_and(|database| database.after.is_some())
+    );
+
+    let text = report.text();
+    assert!(text.contains(&format!("(pids {own}, {own})")), "{text}");
+    assert!(text.contains("(sum of 2 servers)"), "{text}");
+    assert!(text.contains("database CPU"), "{text}");
+    assert!(text.contains("receive+delete phase"), "{text}");
+    let json = report.json();
+    assert_eq!(json["server"]["pids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        json["database"]["pid"],
+        serde_json::json!(std::process::id())
+    );
+    assert!(json["database"]["cpu_us_per_message"].is_number(), "{json}");
+    assert!(
+        json["database"]["receive_phase_cpu_us_per_message"].is_number(),
+        "{json}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_server_is_reported_as_before() -> anyhow::Result<()> {
+    let endpoint = start_fake_sqs(Faults::default()).await;
+    let own = std::process::id();
+    let report = measure(bench_args(
+        &endpoint,
+        &["--messages", "50", "--server-pid", &own.to_string()],
+    ))
+    .await?;
+    let text = report.text();
+    assert!(
+        text.starts_with(&format!("eddy bench sqs  {endpoint}  queue ")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("µs/message (pid {own})")), "{text}");
+    assert!(!text.contains("sum of"), "{text}");
+    assert!(!text.contains("database"), "{text}");
+    let json = report.json();
+    assert_eq!(json["endpoint"], serde_json::json!(endpoint));
+    assert_eq!(json["server"]["pid"], serde_json::json!(own));
+    assert!(json["database"].is_null());
+    Ok(())
 }
