@@ -59,6 +59,7 @@ macro_rules! conformance_tests {
             move_tasks_are_listed_newest_first,
             move_task_update_applies_only_to_the_expected_status,
             lease_is_held_by_one_holder_until_it_expires,
+            lookups_by_names_with_nul_find_nothing,
             concurrent_sends_are_all_committed_with_distinct_sequences,
             data_survives_close_and_reopen,
         );
@@ -1095,6 +1096,22 @@ pub async fn lease_is_held_by_one_holder_until_it_expires(backing: &dyn Backing)
             .acquire_lease("job", "node-a", T + 1_700, 1_000)
             .await?
     );
+    Ok(())
+}
+
+/// No stored name contains NUL (PostgreSQL text cannot), but clients can send one.
+pub async fn lookups_by_names_with_nul_find_nothing(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    create(&store, "q", false).await?;
+    assert_eq!(store.get_queue(ACCOUNT, "q\0").await?, None);
+    assert_eq!(store.get_queue("0\0", "q").await?, None);
+    assert!(
+        store
+            .list_queues(Some(ACCOUNT), "\0", None, 10)
+            .await?
+            .is_empty()
+    );
+    assert!(store.list_move_tasks(Some("arn:\0")).await?.is_empty());
     Ok(())
 }
 

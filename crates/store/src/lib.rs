@@ -128,24 +128,6 @@ pub async fn open_sqlite(dir: &Path, options: SqliteOptions) -> Result<Store> {
     Ok(Store(sqlite::open(dir, options).await?))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn redact_url_hides_only_the_password() {
-        assert_eq!(
-            redact_url("postgres://eddy:s3cret@db:5432/eddy?sslmode=disable"),
-            "postgres://eddy:***@db:5432/eddy?sslmode=disable"
-        );
-        assert_eq!(
-            redact_url("postgres://eddy@db/eddy"),
-            "postgres://eddy@db/eddy"
-        );
-        assert_eq!(redact_url("sqlite:.eddy"), "sqlite:.eddy");
-    }
-}
-
 impl Store {
     /// Which backend this is, for logs.
     pub fn backend_name(&self) -> &'static str {
@@ -343,4 +325,22 @@ trait Backend: Send + Sync + 'static {
         ttl: Millis,
     ) -> Result<bool>;
     fn subscribe_wakeups(&self) -> Option<tokio::sync::broadcast::Receiver<Wakeup>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redact_url_hides_only_the_password() {
+        assert_eq!(
+            redact_url("postgres://eddy:s3cret@db:5432/eddy?sslmode=disable"),
+            "postgres://eddy:***@db:5432/eddy?sslmode=disable"
+        );
+        assert_eq!(
+            redact_url("postgres://eddy@db/eddy"),
+            "postgres://eddy@db/eddy"
+        );
+        assert_eq!(redact_url("sqlite:.eddy"), "sqlite:.eddy");
+    }
 }

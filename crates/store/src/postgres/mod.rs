@@ -362,6 +362,13 @@ impl PostgresBackend {
     }
 }
 
+/// PostgreSQL text cannot hold a NUL character, and no stored name or ARN contains one
+/// (the engine validates them before they are stored), so a lookup by such a string
+/// finds nothing, without asking the database (which would reject the parameter).
+fn has_nul(texts: &[&str]) -> bool {
+    texts.iter().any(|text| text.contains('\0'))
+}
+
 fn batch_kinds(senders: &Senders) -> std::sync::MutexGuard<'_, HashMap<QueueId, bool>> {
     senders
         .kinds
@@ -385,6 +392,9 @@ impl Backend for PostgresBackend {
     }
 
     async fn get_queue(&self, account: &str, name: &str) -> Result<Option<QueueRecord>> {
+        if has_nul(&[account, name]) {
+            return Ok(None);
+        }
         let client = self.client().await?;
         ops::get_queue(&client, account, name).await
     }
@@ -401,6 +411,9 @@ impl Backend for PostgresBackend {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<QueueRecord>> {
+        if has_nul(&[account.unwrap_or(""), prefix, after.unwrap_or("")]) {
+            return Ok(Vec::new());
+        }
         let client = self.client().await?;
         ops::list_queues(&client, account, prefix, after, limit).await
     }
@@ -509,6 +522,9 @@ impl Backend for PostgresBackend {
     }
 
     async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>> {
+        if has_nul(&[source_arn.unwrap_or("")]) {
+            return Ok(Vec::new());
+        }
         let client = self.client().await?;
         ops::list_move_tasks(&client, source_arn).await
     }
