@@ -322,7 +322,11 @@ fn xml_response(status: StatusCode, body: String) -> Response {
 }
 
 fn log_error(wire: &WireError) {
-    if wire.status.is_server_error() {
+    if wire.status == StatusCode::SERVICE_UNAVAILABLE {
+        // Expected while the database restarts; clients retry, and the cause is already
+        // logged once as a warning where the error was mapped.
+        tracing::debug!(code = wire.query_code, "request failed: service unavailable");
+    } else if wire.status.is_server_error() {
         tracing::error!(
             code = wire.query_code,
             status = wire.status.as_u16(),
