@@ -13,6 +13,12 @@
 //!   group is never handed to two receivers, and deduplication needs no other lock;
 //! - standard sends lock their queue's row in share mode (`FOR KEY SHARE`), which lets them
 //!   run side by side but never beside a DeleteQueue of the same queue.
+//!
+//! Statements that find messages by sequence compare the queue as `queue_id + 0 = $n`:
+//! the expression keeps the planner on the primary key. With a plain `queue_id = $n` and
+//! statistics gathered before the queue filled (the normal case for a new, busy queue),
+//! PostgreSQL estimated one row for the queue and scanned a `(queue_id, …)` index
+//! instead: 0.6 ms per DeleteMessage with 50,000 messages queued, against 0.03 ms.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -806,7 +812,7 @@ pub(crate) async fn replay_attempt<C: GenericClient>(
             transaction,
             &format!(
                 "SELECT {CLAIMED_COLUMNS} FROM messages m \
-                 WHERE m.seq = $1 AND m.queue_id = $2 AND m.nonce = $3 AND m.visible_at > $4"
+                 WHERE m.seq = $1 AND m.queue_id + 0 = $2 AND m.nonce = $3 AND m.visible_at > $4"
             ),
             &[&receipt.sequence, &queue, &receipt.nonce, &now],
         )
@@ -850,9 +856,9 @@ pub(crate) async fn delete_messages<C: GenericClient>(
     let nonces: Vec<i64> = receipts.iter().map(|r| r.nonce).collect();
     let deleted: HashSet<(i64, i64)> = query(
         client,
-        "DELETE FROM messages m USING unnest($2::int8[], $3::int8[]) AS r(seq, nonce) \
-         WHERE m.seq = r.seq AND m.nonce = r.nonce AND m.queue_id = $1 AND m.nonce <> 0 \
-         RETURNING m.seq, m.nonce",
+        "DELETE FROM messages WHERE seq = ANY($2) AND queue_id + 0 = $1 AND nonce <> 0 \
+         AND (seq, nonce) IN (SELECT s, n FROM unnest($2::int8[], $3::int8[]) AS r(s, n)) \
+         RETURNING seq, nonce",
         &[&queue, &sequences, &nonces],
     )
     .await?
@@ -868,7 +874,7 @@ pub(crate) async fn delete_messages<C: GenericClient>(
     if !missing.is_empty() {
         for row in query(
             client,
-            "SELECT seq FROM messages WHERE queue_id = $1 AND seq = ANY($2)",
+            "SELECT seq FROM messages WHERE seq = ANY($2) AND queue_id + 0 = $1",
             &[&queue, &missing],
         )
         .await?
@@ -904,7 +910,7 @@ pub(crate) async fn change_visibility<C: GenericClient>(
         let changed = execute(
             client,
             "UPDATE messages SET visible_at = $4 \
-             WHERE seq = $1 AND queue_id = $2 AND nonce = $3 AND nonce <> 0 AND visible_at > $5",
+             WHERE seq = $1 AND queue_id + 0 = $2 AND nonce = $3 AND nonce <> 0 AND visible_at > $5",
             &[&receipt.sequence, &queue, &receipt.nonce, visible_at, &now],
         )
         .await?;
@@ -912,7 +918,8 @@ pub(crate) async fn change_visibility<C: GenericClient>(
             VisibilityChange::Changed
         } else if query_opt(
             client,
-            "SELECT 1 FROM messages WHERE seq = $1 AND queue_id = $2 AND nonce = $3 AND nonce <> 0",
+            "SELECT 1 FROM messages WHERE seq = $1 AND queue_id + 0 = $2 AND nonce = $3 \
+             AND nonce <> 0",
             &[&receipt.sequence, &queue, &receipt.nonce],
         )
         .await?
