@@ -26,6 +26,7 @@ pub mod conformance;
 mod error;
 pub mod model;
 mod postgres;
+mod queue_cache;
 mod sqlite;
 #[doc(hidden)]
 pub mod testing;

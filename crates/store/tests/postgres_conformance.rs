@@ -191,3 +191,67 @@ async fn a_send_on_one_store_wakes_the_other() -> TestResult {
     )
     .into())
 }
+
+/// Each node keeps the queue records it read; a change through another node must reach it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_changed_through_one_store_is_seen_changed_by_the_other() -> TestResult {
+    let url = store::testing::fresh_postgres_url().await?;
+    let changer = store::open_postgres(&url, small_options()).await?;
+    let reader = store::open_postgres(&url, small_options()).await?;
+    let CreateQueueOutcome::Created(queue) = changer
+        .create_queue(NewQueue {
+            account: ACCOUNT.to_string(),
+            name: "changing".to_string(),
+            fifo: false,
+            attributes: BTreeMap::from([("VisibilityTimeout".to_string(), "30".to_string())]),
+            tags: BTreeMap::new(),
+            now: T,
+            deleted_since: T - 60_000,
+        })
+        .await?
+    else {
+        panic!("the queue already existed");
+    };
+    // The reader caches what it reads.
+    assert!(reader.get_queue(ACCOUNT, "changing").await?.is_some());
+    assert!(reader.get_queue_by_id(queue.id).await?.is_some());
+
+    let attributes = BTreeMap::from([("VisibilityTimeout".to_string(), "45".to_string())]);
+    changer
+        .update_queue(
+            queue.id,
+            QueueUpdate {
+                attributes: Some(attributes.clone()),
+                now: T + 1,
+                ..QueueUpdate::default()
+            },
+        )
+        .await?;
+    let mut seen = false;
+    for _ in 0..100 {
+        let by_name = reader.get_queue(ACCOUNT, "changing").await?;
+        let by_id = reader.get_queue_by_id(queue.id).await?;
+        if by_name.map(|q| q.attributes) == Some(attributes.clone())
+            && by_id.map(|q| q.attributes) == Some(attributes.clone())
+        {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the other store never saw the new attributes");
+
+    assert!(changer.delete_queue(queue.id, T + 2).await?);
+    let mut gone = false;
+    for _ in 0..100 {
+        if reader.get_queue(ACCOUNT, "changing").await?.is_none()
+            && reader.get_queue_by_id(queue.id).await?.is_none()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the other store still serves the deleted queue");
+    Ok(())
+}

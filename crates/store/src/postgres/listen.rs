@@ -1,17 +1,20 @@
-//! Wake-ups from other nodes: one dedicated connection runs `LISTEN eddy_wakeup` and turns
-//! each notification into a [`Wakeup`] for the engine's long polls.
+//! Notifications from other nodes: one dedicated connection listens on `eddy_wakeup` and
+//! turns each notification into a [`Wakeup`] for the engine's long polls, and on
+//! `eddy_queue`, where each notification drops this node's copy of a queue's record.
 //!
 //! Notifications are hints, never the only way a message is found: the engine's long polls
 //! also look again on a slow timer. When the listening connection is lost (the database
 //! restarted, the network broke), notifications sent meanwhile are gone, so after every
-//! reconnect the listener sends [`Wakeup::All`] and every waiter looks once more.
+//! reconnect the listener sends [`Wakeup::All`] and every waiter looks once more, and
+//! every cached queue record is dropped.
 
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::ops::{WAKEUP_CHANNEL, parse_wakeup};
+use super::QueueRecords;
+use super::ops::{QUEUE_CHANNEL, WAKEUP_CHANNEL, parse_queue_changed, parse_wakeup};
 use crate::Result;
 use crate::model::Wakeup;
 
@@ -24,10 +27,11 @@ pub(crate) async fn run(
     config: tokio_postgres::Config,
     node: String,
     wakeups: broadcast::Sender<Wakeup>,
+    queues: std::sync::Arc<QueueRecords>,
 ) {
     let mut delay = RECONNECT_FIRST;
     loop {
-        match listen_once(&config, &node, &wakeups).await {
+        match listen_once(&config, &node, &wakeups, &queues).await {
             Ok(()) => {
                 tracing::warn!("the wake-up connection to PostgreSQL closed; reconnecting");
                 delay = RECONNECT_FIRST;
@@ -37,6 +41,7 @@ pub(crate) async fn run(
             }
         }
         // Anything sent while the connection was down was missed.
+        queues.invalidate_all();
         let _ = wakeups.send(Wakeup::All);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(RECONNECT_MAX);
@@ -48,16 +53,21 @@ async fn listen_once(
     config: &tokio_postgres::Config,
     node: &str,
     wakeups: &broadcast::Sender<Wakeup>,
+    queues: &QueueRecords,
 ) -> Result<()> {
     let (client, mut connection) = config.connect(NoTls).await?;
-    let (payloads, mut received) = mpsc::unbounded_channel::<String>();
+    let (payloads, mut received) = mpsc::unbounded_channel::<(String, String)>();
     // The connection object delivers notifications only while it is polled; a task of
     // its own keeps polling it while `client` sends LISTEN below.
     let driver = tokio::spawn(async move {
         loop {
             match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
                 Some(Ok(AsyncMessage::Notification(notification))) => {
-                    if payloads.send(notification.payload().to_string()).is_err() {
+                    let message = (
+                        notification.channel().to_string(),
+                        notification.payload().to_string(),
+                    );
+                    if payloads.send(message).is_err() {
                         return Ok(());
                     }
                 }
@@ -68,12 +78,21 @@ async fn listen_once(
         }
     });
     client
-        .batch_execute(&format!("LISTEN {WAKEUP_CHANNEL}"))
+        .batch_execute(&format!("LISTEN {WAKEUP_CHANNEL}; LISTEN {QUEUE_CHANNEL}"))
         .await?;
-    tracing::debug!("listening for wake-ups from other nodes");
+    tracing::debug!("listening for notifications from other nodes");
     // Connected (again): whatever happened before this point was not heard.
+    queues.invalidate_all();
     let _ = wakeups.send(Wakeup::All);
-    while let Some(payload) = received.recv().await {
+    while let Some((channel, payload)) = received.recv().await {
+        if channel == QUEUE_CHANNEL {
+            match parse_queue_changed(&payload) {
+                Some((from, _)) if from == node => {}
+                Some((_, queue)) => queues.invalidate(queue),
+                None => tracing::debug!(%payload, "ignoring a malformed queue notification"),
+            }
+            continue;
+        }
         match parse_wakeup(&payload) {
             // This node's own commits already woke its waiters.
             Some((from, _)) if from == node => {}

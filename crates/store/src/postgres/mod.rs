@@ -13,6 +13,13 @@
 //! - Whatever may let a long poll on another node find messages (a send, a visibility
 //!   change, a move, a FIFO delete) also runs `pg_notify`, delivered at commit; one
 //!   connection per node listens ([`listen`]) and hands the wake-ups to the engine.
+//! - Queue records read by this node are kept in memory ([`QueueRecords`]): every request
+//!   reads its queue, and a round trip per request for a record that rarely changes cost
+//!   a third of the database's statements. A node that changes or deletes a queue drops
+//!   its own copy and `pg_notify`s the others, which drop theirs; after the listening
+//!   connection was lost every copy is dropped. So a change made through one node reaches
+//!   the others within a notification's latency (SQS itself documents up to 60 seconds
+//!   for attribute changes to propagate).
 //! - Deadlocks and serialisation failures, which PostgreSQL resolves by aborting one
 //!   transaction, are retried a few times with a short random backoff.
 
@@ -23,7 +30,7 @@ mod schema;
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -34,6 +41,7 @@ use tokio_postgres::NoTls;
 
 use self::batch::{SendRequest, Senders};
 use crate::model::*;
+use crate::queue_cache::{QueueCache, QueueChange};
 use crate::{Backend, Error, PostgresOptions, Result};
 
 /// How long an operation waits for a pooled connection, and a new connection for the
@@ -54,7 +62,70 @@ pub(crate) struct PostgresBackend {
     sends: mpsc::Sender<SendRequest>,
     senders: Arc<Senders>,
     wakeups: broadcast::Sender<Wakeup>,
+    queues: Arc<QueueRecords>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// The queue records this node has read, dropped whenever any node changes them.
+///
+/// A lookup that misses reads the database and then fills the cache, but only if no
+/// invalidation happened in between (the generation is unchanged): otherwise a record read
+/// just before another node's change could be stored after that change's notification
+/// and stay stale.
+#[derive(Default)]
+pub(crate) struct QueueRecords {
+    state: RwLock<(QueueCache, u64)>,
+}
+
+impl QueueRecords {
+    fn read<T>(&self, read: impl FnOnce(&QueueCache) -> T) -> T {
+        let state = self
+            .state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        read(&state.0)
+    }
+
+    fn write<T>(&self, write: impl FnOnce(&mut (QueueCache, u64)) -> T) -> T {
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        write(&mut state)
+    }
+
+    fn generation(&self) -> u64 {
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .1
+    }
+
+    /// Stores a record read from the database at `generation`, unless something was
+    /// invalidated since.
+    fn fill(&self, record: &QueueRecord, generation: u64) {
+        self.write(|(cache, current)| {
+            if *current == generation {
+                cache.apply(QueueChange::Upsert(record.clone()));
+            }
+        });
+    }
+
+    /// Drops one queue's record (it changed).
+    pub(crate) fn invalidate(&self, queue: QueueId) {
+        self.write(|(cache, generation)| {
+            *generation += 1;
+            cache.apply(QueueChange::Remove(queue));
+        });
+    }
+
+    /// Drops every record (changes may have been missed).
+    pub(crate) fn invalidate_all(&self) {
+        self.write(|(cache, generation)| {
+            *generation += 1;
+            cache.clear();
+        });
+    }
 }
 
 impl Drop for PostgresBackend {
@@ -116,10 +187,12 @@ pub(crate) async fn open(url: &str, options: PostgresOptions) -> Result<Arc<dyn 
         tasks.push(tokio::spawn(batch::run(senders.clone())));
     }
     let (wakeups, _) = broadcast::channel(WAKEUP_BUFFER);
+    let queues = Arc::new(QueueRecords::default());
     tasks.push(tokio::spawn(listen::run(
         config,
         node.to_string(),
         wakeups.clone(),
+        queues.clone(),
     )));
     tracing::info!(node = %node, "PostgreSQL store open");
     Ok(Arc::new(PostgresBackend {
@@ -128,6 +201,7 @@ pub(crate) async fn open(url: &str, options: PostgresOptions) -> Result<Arc<dyn 
         sends,
         senders,
         wakeups,
+        queues,
         tasks,
     }))
 }
@@ -202,7 +276,11 @@ impl PostgresBackend {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
         let record = ops::update_queue(&transaction, id, update).await?;
+        if record.is_some() {
+            ops::notify_queue_changed(&transaction, &self.node, id).await?;
+        }
         transaction.commit().await?;
+        self.queues.invalidate(id);
         Ok(record)
     }
 
@@ -211,10 +289,13 @@ impl PostgresBackend {
         let transaction = client.transaction().await?;
         let deleted = ops::delete_queue(&transaction, id, now).await?;
         if deleted {
-            // Waiters on other nodes look again and find the queue gone.
+            // Other nodes drop their copy of the record, and their waiters look again
+            // and find the queue gone.
+            ops::notify_queue_changed(&transaction, &self.node, id).await?;
             ops::notify(&transaction, &self.node, id, 0).await?;
         }
         transaction.commit().await?;
+        self.queues.invalidate(id);
         Ok(deleted)
     }
 
@@ -395,13 +476,29 @@ impl Backend for PostgresBackend {
         if has_nul(&[account, name]) {
             return Ok(None);
         }
+        if let Some(record) = self.queues.read(|cache| cache.get(account, name)) {
+            return Ok(Some(record));
+        }
+        let generation = self.queues.generation();
         let client = self.client().await?;
-        ops::get_queue(&client, account, name).await
+        let record = ops::get_queue(&client, account, name).await?;
+        if let Some(record) = &record {
+            self.queues.fill(record, generation);
+        }
+        Ok(record)
     }
 
     async fn get_queue_by_id(&self, id: QueueId) -> Result<Option<QueueRecord>> {
+        if let Some(record) = self.queues.read(|cache| cache.get_by_id(id)) {
+            return Ok(Some(record));
+        }
+        let generation = self.queues.generation();
         let client = self.client().await?;
-        ops::get_queue_by_id(&client, id).await
+        let record = ops::get_queue_by_id(&client, id).await?;
+        if let Some(record) = &record {
+            self.queues.fill(record, generation);
+        }
+        Ok(record)
     }
 
     async fn list_queues(

@@ -31,6 +31,8 @@ use crate::{Error, Result};
 
 /// The `NOTIFY` channel that carries wake-ups between nodes.
 pub(crate) const WAKEUP_CHANNEL: &str = "eddy_wakeup";
+/// The `NOTIFY` channel that tells other nodes a queue's record changed or was deleted.
+pub(crate) const QUEUE_CHANNEL: &str = "eddy_queue";
 
 /// A fresh receive nonce, never 0 (the nonce of a message never received).
 const NONCE: &str = "(floor(random() * 4503599627370496)::bigint * 2 + 1)";
@@ -82,6 +84,28 @@ pub(crate) async fn notify<C: GenericClient>(
     )
     .await?;
     Ok(())
+}
+
+/// Tells other nodes, at commit, to drop their copy of a queue's record.
+pub(crate) async fn notify_queue_changed<C: GenericClient>(
+    client: &C,
+    node: &str,
+    queue: QueueId,
+) -> Result<()> {
+    let payload = format!("{node} {queue}");
+    query(
+        client,
+        "SELECT pg_notify($1, $2)",
+        &[&QUEUE_CHANNEL, &payload],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Parses a payload written by [`notify_queue_changed`]: (node, queue).
+pub(crate) fn parse_queue_changed(payload: &str) -> Option<(&str, QueueId)> {
+    let (node, queue) = payload.split_once(' ')?;
+    Some((node, queue.parse().ok()?))
 }
 
 /// Parses a payload written by [`notify`]: (node, wake-up).

@@ -6,7 +6,7 @@
 //!   in groups: one transaction and one fsync for everything queued (`synchronous=FULL`).
 //! - Reads that need SQL go to a small pool of read connections on blocking threads; WAL
 //!   lets them run beside the writer and see only committed data.
-//! - Queue records are served from memory ([`cache`]): this process is the database's only
+//! - Queue records are served from memory ([`crate::queue_cache`]): this process is the database's only
 //!   writer, and the writer publishes each committed queue change before answering.
 //! - A checkpointer thread copies the WAL back into the database every second with
 //!   `PRAGMA wal_checkpoint(PASSIVE)`, which never waits for (or blocks) the writer, so
@@ -19,7 +19,6 @@
 //! operations already queued, and the drop waits for it so the database can be reopened
 //! at once.
 
-mod cache;
 mod ops;
 mod schema;
 mod writer;
@@ -34,9 +33,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use self::cache::{QueueCache, QueueChange};
 use self::writer::{Lease, Reply, WriteOp};
 use crate::model::*;
+use crate::queue_cache::{QueueCache, QueueChange};
 use crate::{Backend, Error, Result, SqliteOptions};
 
 /// How long a connection waits for a lock before giving up (checkpoints, a second opener).

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::cache::QueueChange;
 use crate::model::*;
+use crate::queue_cache::QueueChange;
 use crate::{Error, Result};
 
 const QUEUE_COLUMNS: &str =

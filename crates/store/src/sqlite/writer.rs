@@ -17,9 +17,9 @@ use std::sync::{Arc, RwLock};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::cache::{QueueCache, QueueChange};
 use super::ops;
 use crate::model::*;
+use crate::queue_cache::{QueueCache, QueueChange};
 use crate::{Error, Result};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T>>;

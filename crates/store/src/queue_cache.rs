@@ -1,9 +1,10 @@
-//! The in-memory copy of every queue record.
+//! An in-memory copy of queue records, which every request reads on its hot path.
 //!
-//! The SQLite backend is the only writer of its database, so it can hold all queue records
-//! in memory and serve `get_queue` (on every request's hot path) and `list_queues` without
-//! touching SQLite. The writer thread applies each committed queue change here before it
-//! answers the caller, so a caller never reads an older record than the one it wrote.
+//! The SQLite backend is the only writer of its database, so it holds every queue record
+//! here and serves `get_queue` and `list_queues` without touching SQLite; the writer
+//! thread applies each committed queue change before it answers the caller, so a caller
+//! never reads an older record than the one it wrote. The PostgreSQL backend keeps the
+//! records it has read here, and drops them when any node changes the queue.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +26,12 @@ pub(crate) enum QueueChange {
 }
 
 impl QueueCache {
+    /// Forgets every record.
+    pub(crate) fn clear(&mut self) {
+        self.by_account.clear();
+        self.by_id.clear();
+    }
+
     pub(crate) fn apply(&mut self, change: QueueChange) {
         match change {
             QueueChange::Upsert(record) => {
