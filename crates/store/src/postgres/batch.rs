@@ -1,9 +1,10 @@
-//! Group commit of sends: concurrent SendMessage calls on this node become one transaction
-//! with one multi-row `INSERT`.
+//! Group commit of sends and deletes: concurrent SendMessage calls on this node become one
+//! transaction with one multi-row `INSERT`, concurrent DeleteMessage calls one `DELETE`.
 //!
-//! Callers queue a [`SendRequest`] and wait on its oneshot. A few sender tasks share the
-//! queue: each takes everything waiting (up to `max_batch` requests), runs it in one
-//! transaction on its own pooled connection and answers every caller after the commit.
+//! Callers queue a [`SendRequest`] (or [`DeleteRequest`]) and wait on its oneshot. A few
+//! tasks share each queue: each takes everything waiting (up to `max_batch` requests),
+//! runs it in one transaction on its own pooled connection and answers every caller after
+//! the commit.
 //! While one sender waits for its commit, the next collects the following batch, so under
 //! load batches grow by themselves and an idle node answers a lone send after one commit.
 //!
@@ -13,6 +14,8 @@
 //! is retried once per request, so one bad request cannot fail its neighbours.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use deadpool_postgres::Pool;
@@ -30,39 +33,94 @@ pub(crate) struct SendRequest {
     pub(crate) reply: oneshot::Sender<Result<Vec<SendOutcome>>>,
 }
 
-/// What the sender tasks share.
+/// One DeleteMessage or DeleteMessageBatch waiting for its commit.
+pub(crate) struct DeleteRequest {
+    pub(crate) queue: QueueId,
+    pub(crate) receipts: Vec<Receipt>,
+    pub(crate) reply: oneshot::Sender<Result<Vec<DeleteOutcome>>>,
+}
+
+/// A request that a batch answers.
+pub(crate) trait Job: Send + Sized {
+    type Outcome: Send;
+    const WHAT: &'static str;
+    fn reply(self, result: Result<Self::Outcome>);
+}
+
+impl Job for SendRequest {
+    type Outcome = Vec<SendOutcome>;
+    const WHAT: &'static str = "send";
+    fn reply(self, result: Result<Self::Outcome>) {
+        // The caller may have gone away; its messages are committed anyway.
+        let _ = self.reply.send(result);
+    }
+}
+
+impl Job for DeleteRequest {
+    type Outcome = Vec<DeleteOutcome>;
+    const WHAT: &'static str = "delete";
+    fn reply(self, result: Result<Self::Outcome>) {
+        let _ = self.reply.send(result);
+    }
+}
+
+/// One try at committing a whole batch, answering each request's outcome in order.
+type Attempt<J> =
+    for<'a> fn(
+        &'a Senders,
+        &'a [J],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<<J as Job>::Outcome>>> + Send + 'a>>;
+
+/// What the batch tasks share.
 pub(crate) struct Senders {
     pub(crate) pool: Pool,
     pub(crate) node: Arc<str>,
     pub(crate) max_batch: usize,
     pub(crate) requests: tokio::sync::Mutex<mpsc::Receiver<SendRequest>>,
+    pub(crate) deletes: tokio::sync::Mutex<mpsc::Receiver<DeleteRequest>>,
     /// FIFO flag of every queue seen; a queue's kind never changes and ids are never
     /// reused, so entries never go stale (a deleted queue is found missing when locked).
     pub(crate) kinds: Mutex<HashMap<QueueId, bool>>,
 }
 
-/// Runs until the request channel closes (the backend was dropped).
-pub(crate) async fn run(senders: Arc<Senders>) {
-    loop {
-        let mut batch = Vec::new();
-        {
-            let mut requests = senders.requests.lock().await;
-            let Some(first) = requests.recv().await else {
-                return;
-            };
-            batch.push(first);
-            while batch.len() < senders.max_batch.max(1) {
-                match requests.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(_) => break,
-                }
-            }
-        }
-        commit_batch(&senders, batch).await;
+/// Commits sends until the request channel closes (the backend was dropped).
+pub(crate) async fn run_sends(senders: Arc<Senders>) {
+    while let Some(batch) = collect(&senders.requests, senders.max_batch).await {
+        commit_batch(&senders, batch, |senders, batch| {
+            Box::pin(attempt(senders, batch))
+        })
+        .await;
     }
 }
 
-async fn commit_batch(senders: &Senders, batch: Vec<SendRequest>) {
+/// Commits deletes until the request channel closes.
+pub(crate) async fn run_deletes(senders: Arc<Senders>) {
+    while let Some(batch) = collect(&senders.deletes, senders.max_batch).await {
+        commit_batch(&senders, batch, |senders, batch| {
+            Box::pin(attempt_deletes(senders, batch))
+        })
+        .await;
+    }
+}
+
+/// Waits for one request, then takes whatever else is already queued, up to `max`.
+async fn collect<J>(
+    requests: &tokio::sync::Mutex<mpsc::Receiver<J>>,
+    max: usize,
+) -> Option<Vec<J>> {
+    let mut requests = requests.lock().await;
+    let first = requests.recv().await?;
+    let mut batch = vec![first];
+    while batch.len() < max.max(1) {
+        match requests.try_recv() {
+            Ok(request) => batch.push(request),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+async fn commit_batch<J: Job>(senders: &Senders, batch: Vec<J>, attempt: Attempt<J>) {
     let mut conflicts = 0;
     let result = loop {
         match attempt(senders, &batch).await {
@@ -76,12 +134,11 @@ async fn commit_batch(senders: &Senders, batch: Vec<SendRequest>) {
     match result {
         Ok(outcomes) => {
             for (request, outcome) in batch.into_iter().zip(outcomes) {
-                // The caller may have gone away; its messages are committed anyway.
-                let _ = request.reply.send(Ok(outcome));
+                request.reply(Ok(outcome));
             }
         }
         Err(error) if error.is_unavailable() || batch.len() == 1 => {
-            tracing::warn!(%error, requests = batch.len(), "send batch failed");
+            tracing::warn!(%error, requests = batch.len(), "{} batch failed", J::WHAT);
             let text = error.to_string();
             let unavailable = error.is_unavailable();
             let mut error = Some(error);
@@ -91,16 +148,65 @@ async fn commit_batch(senders: &Senders, batch: Vec<SendRequest>) {
                     None if unavailable => Error::Unavailable(text.clone()),
                     None => Error::Io(std::io::Error::other(text.clone())),
                 };
-                let _ = request.reply.send(Err(copy));
+                request.reply(Err(copy));
             }
         }
         Err(error) => {
-            tracing::warn!(%error, requests = batch.len(), "send batch failed; retrying each send alone");
+            tracing::warn!(%error, requests = batch.len(), "{} batch failed; retrying each request alone", J::WHAT);
             for request in batch {
-                Box::pin(commit_batch(senders, vec![request])).await;
+                Box::pin(commit_batch(senders, vec![request], attempt)).await;
             }
         }
     }
+}
+
+/// Deletes every receipt of the batch in one statement (one commit); a receipt counts
+/// only for its own queue. Notifies FIFO queues, whose deletes may release a group.
+async fn attempt_deletes(
+    senders: &Senders,
+    batch: &[DeleteRequest],
+) -> Result<Vec<Vec<DeleteOutcome>>> {
+    let client = senders.pool.get().await.map_err(pool_error)?;
+    let receipts: Vec<(QueueId, Receipt)> = batch
+        .iter()
+        .flat_map(|request| request.receipts.iter().map(|r| (request.queue, *r)))
+        .collect();
+    let (deleted, still_there) = ops::delete_receipts(&client, &receipts).await?;
+    let mut woken: BTreeMap<QueueId, u64> = BTreeMap::new();
+    let outcomes = batch
+        .iter()
+        .map(|request| {
+            // A receipt repeated in one call deletes once and then finds the message gone.
+            let mut answered = BTreeSet::new();
+            request
+                .receipts
+                .iter()
+                .map(|receipt| {
+                    let key = (request.queue, receipt.sequence, receipt.nonce);
+                    if deleted.contains(&key) && answered.insert(key) {
+                        *woken.entry(request.queue).or_default() += 1;
+                        DeleteOutcome::Deleted
+                    } else if still_there.contains(&(request.queue, receipt.sequence)) {
+                        DeleteOutcome::Stale
+                    } else {
+                        DeleteOutcome::AlreadyGone
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let fifo: Vec<(QueueId, u64)> = {
+        let kinds = lock(&senders.kinds);
+        woken
+            .into_iter()
+            .filter(|(queue, _)| kinds.get(queue).copied() != Some(false))
+            .collect()
+    };
+    for (queue, deletes) in fifo {
+        // Unknown kinds are notified too: a spare wake-up costs one look.
+        ops::notify(&client, &senders.node, queue, deletes).await?;
+    }
+    Ok(outcomes)
 }
 
 /// One try at committing the whole batch; returns each request's outcomes in order.

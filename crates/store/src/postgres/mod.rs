@@ -6,8 +6,10 @@
 //! - A pool of connections (deadpool) serves every operation. A connection that broke
 //!   (the database restarted) is dropped and replaced on the next checkout; while the
 //!   database is down, operations fail with [`Error::Unavailable`] after a bounded wait.
-//! - Sends go through group commit ([`batch`]): a few sender tasks turn all concurrent
-//!   sends of this node into one transaction with one multi-row `INSERT`.
+//! - Sends and deletes go through group commit ([`batch`]): a few tasks turn all
+//!   concurrent sends of this node into one transaction with one multi-row `INSERT`, and
+//!   all concurrent deletes into one `DELETE`, so a busy node commits far less often than
+//!   it answers.
 //! - Claims of standard queues are one statement with `FOR UPDATE SKIP LOCKED`; FIFO
 //!   claims and sends lock their queue's row (see [`ops`] for the lock discipline).
 //! - Whatever may let a long poll on another node find messages (a send, a visibility
@@ -39,7 +41,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
 
-use self::batch::{SendRequest, Senders};
+use self::batch::{DeleteRequest, SendRequest, Senders};
 use crate::model::*;
 use crate::queue_cache::{QueueCache, QueueChange};
 use crate::{Backend, Error, PostgresOptions, Result};
@@ -60,7 +62,7 @@ pub(crate) struct PostgresBackend {
     /// This node's name in wake-up payloads, so it ignores its own.
     node: Arc<str>,
     sends: mpsc::Sender<SendRequest>,
-    senders: Arc<Senders>,
+    deletes: mpsc::Sender<DeleteRequest>,
     wakeups: broadcast::Sender<Wakeup>,
     queues: Arc<QueueRecords>,
     tasks: Vec<JoinHandle<()>>,
@@ -175,16 +177,19 @@ pub(crate) async fn open(url: &str, options: PostgresOptions) -> Result<Arc<dyn 
 
     let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
     let (sends, requests) = mpsc::channel(options.max_batch.max(1) * 4);
+    let (deletes, delete_requests) = mpsc::channel(options.max_batch.max(1) * 4);
     let senders = Arc::new(Senders {
         pool: pool.clone(),
         node: node.clone(),
         max_batch: options.max_batch,
         requests: tokio::sync::Mutex::new(requests),
+        deletes: tokio::sync::Mutex::new(delete_requests),
         kinds: Mutex::new(HashMap::new()),
     });
     let mut tasks = Vec::new();
     for _ in 0..SENDERS {
-        tasks.push(tokio::spawn(batch::run(senders.clone())));
+        tasks.push(tokio::spawn(batch::run_sends(senders.clone())));
+        tasks.push(tokio::spawn(batch::run_deletes(senders.clone())));
     }
     let (wakeups, _) = broadcast::channel(WAKEUP_BUFFER);
     let queues = Arc::new(QueueRecords::default());
@@ -199,7 +204,7 @@ pub(crate) async fn open(url: &str, options: PostgresOptions) -> Result<Arc<dyn 
         pool,
         node,
         sends,
-        senders,
+        deletes,
         wakeups,
         queues,
         tasks,
@@ -253,19 +258,6 @@ macro_rules! retrying {
 impl PostgresBackend {
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_error)
-    }
-
-    /// Whether a queue is FIFO, from the senders' cache or the database; `None` when the
-    /// queue does not exist.
-    async fn is_fifo(&self, queue: QueueId) -> Result<Option<bool>> {
-        if let Some(fifo) = batch_kinds(&self.senders).get(&queue).copied() {
-            return Ok(Some(fifo));
-        }
-        let client = self.client().await?;
-        let found = ops::queue_kinds(&client, &[queue]).await?;
-        let fifo = found.get(&queue).copied();
-        batch_kinds(&self.senders).extend(found);
-        Ok(fifo)
     }
 
     async fn update_queue_once(
@@ -450,13 +442,6 @@ fn has_nul(texts: &[&str]) -> bool {
     texts.iter().any(|text| text.contains('\0'))
 }
 
-fn batch_kinds(senders: &Senders) -> std::sync::MutexGuard<'_, HashMap<QueueId, bool>> {
-    senders
-        .kinds
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 #[async_trait]
 impl Backend for PostgresBackend {
     fn name(&self) -> &'static str {
@@ -549,20 +534,16 @@ impl Backend for PostgresBackend {
         queue: QueueId,
         receipts: Vec<Receipt>,
     ) -> Result<Vec<DeleteOutcome>> {
-        let outcomes = {
-            let client = self.client().await?;
-            retrying!(ops::delete_messages(&client, queue, &receipts).await)?
-        };
-        let deleted = outcomes
-            .iter()
-            .filter(|outcome| **outcome == DeleteOutcome::Deleted)
-            .count() as u64;
-        // A delete in a FIFO queue may release the rest of its message group.
-        if deleted > 0 && self.is_fifo(queue).await? == Some(true) {
-            let client = self.client().await?;
-            ops::notify(&client, &self.node, queue, deleted).await?;
-        }
-        Ok(outcomes)
+        let (reply, answer) = oneshot::channel();
+        self.deletes
+            .send(DeleteRequest {
+                queue,
+                receipts,
+                reply,
+            })
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
     }
 
     async fn change_visibility(

@@ -871,56 +871,46 @@ pub(crate) async fn record_attempt<C: GenericClient>(
     Ok(())
 }
 
-pub(crate) async fn delete_messages<C: GenericClient>(
+/// Deletes the messages named by (queue, receipt) pairs in one statement. Returns the
+/// (queue, sequence, nonce) keys deleted, and the (queue, sequence) pairs of the others
+/// whose message still exists (their handle is stale).
+pub(crate) async fn delete_receipts<C: GenericClient>(
     client: &C,
-    queue: QueueId,
-    receipts: &[Receipt],
-) -> Result<Vec<DeleteOutcome>> {
-    let sequences: Vec<i64> = receipts.iter().map(|r| r.sequence).collect();
-    let nonces: Vec<i64> = receipts.iter().map(|r| r.nonce).collect();
-    let deleted: HashSet<(i64, i64)> = query(
+    receipts: &[(QueueId, Receipt)],
+) -> Result<(HashSet<(QueueId, i64, i64)>, HashSet<(QueueId, i64)>)> {
+    let queues: Vec<i64> = receipts.iter().map(|(queue, _)| *queue).collect();
+    let sequences: Vec<i64> = receipts.iter().map(|(_, r)| r.sequence).collect();
+    let nonces: Vec<i64> = receipts.iter().map(|(_, r)| r.nonce).collect();
+    let deleted: HashSet<(QueueId, i64, i64)> = query(
         client,
-        "DELETE FROM messages WHERE seq = ANY($2) AND queue_id + 0 = $1 AND nonce <> 0 \
-         AND (seq, nonce) IN (SELECT s, n FROM unnest($2::int8[], $3::int8[]) AS r(s, n)) \
-         RETURNING seq, nonce",
-        &[&queue, &sequences, &nonces],
+        "DELETE FROM messages WHERE seq = ANY($1) AND nonce <> 0 \
+         AND (queue_id, seq, nonce) IN \
+             (SELECT q, s, n FROM unnest($3::int8[], $1::int8[], $2::int8[]) AS r(q, s, n)) \
+         RETURNING queue_id, seq, nonce",
+        &[&sequences, &nonces, &queues],
     )
     .await?
     .iter()
-    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
     .collect::<Result<_>>()?;
     let missing: Vec<i64> = receipts
         .iter()
-        .filter(|r| !deleted.contains(&(r.sequence, r.nonce)))
-        .map(|r| r.sequence)
+        .filter(|(queue, r)| !deleted.contains(&(*queue, r.sequence, r.nonce)))
+        .map(|(_, r)| r.sequence)
         .collect();
     let mut still_there = HashSet::new();
     if !missing.is_empty() {
         for row in query(
             client,
-            "SELECT seq FROM messages WHERE seq = ANY($2) AND queue_id + 0 = $1",
-            &[&queue, &missing],
+            "SELECT queue_id, seq FROM messages WHERE seq = ANY($1)",
+            &[&missing],
         )
         .await?
         {
-            still_there.insert(row.try_get::<_, i64>(0)?);
+            still_there.insert((row.try_get(0)?, row.try_get(1)?));
         }
     }
-    // A receipt repeated in one call deletes once and then finds the message gone.
-    let mut answered = HashSet::new();
-    Ok(receipts
-        .iter()
-        .map(|receipt| {
-            let key = (receipt.sequence, receipt.nonce);
-            if deleted.contains(&key) && answered.insert(key) {
-                DeleteOutcome::Deleted
-            } else if still_there.contains(&receipt.sequence) {
-                DeleteOutcome::Stale
-            } else {
-                DeleteOutcome::AlreadyGone
-            }
-        })
-        .collect())
+    Ok((deleted, still_there))
 }
 
 pub(crate) async fn change_visibility<C: GenericClient>(
