@@ -195,15 +195,28 @@ async fn attempt_deletes(
                 .collect()
         })
         .collect();
+    // Only FIFO deletes can make messages receivable; learn the kind of queues this node
+    // has not seen yet (a deleted queue is simply not found, and needs no wake-up).
+    let unknown: Vec<QueueId> = {
+        let kinds = lock(&senders.kinds);
+        woken
+            .keys()
+            .copied()
+            .filter(|queue| !kinds.contains_key(queue))
+            .collect()
+    };
+    if !unknown.is_empty() {
+        let found = ops::queue_kinds(&client, &unknown).await?;
+        lock(&senders.kinds).extend(found);
+    }
     let fifo: Vec<(QueueId, u64)> = {
         let kinds = lock(&senders.kinds);
         woken
             .into_iter()
-            .filter(|(queue, _)| kinds.get(queue).copied() != Some(false))
+            .filter(|(queue, _)| kinds.get(queue).copied() == Some(true))
             .collect()
     };
     for (queue, deletes) in fifo {
-        // Unknown kinds are notified too: a spare wake-up costs one look.
         ops::notify(&client, &senders.node, queue, deletes).await?;
     }
     Ok(outcomes)
