@@ -103,6 +103,32 @@ pub struct Receipt {
     pub nonce: i64,
 }
 
+impl Receipt {
+    /// The receipts of a receive, as stored with its `ReceiveRequestAttemptId`:
+    /// `seq:nonce` pairs separated by commas, in the order they were returned.
+    pub(crate) fn encode_list(messages: &[ClaimedMessage]) -> String {
+        messages
+            .iter()
+            .map(|m| format!("{}:{}", m.receipt.sequence, m.receipt.nonce))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Reads what [`Receipt::encode_list`] wrote; `None` if it is malformed.
+    pub(crate) fn decode_list(text: &str) -> Option<Vec<Receipt>> {
+        text.split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (sequence, nonce) = pair.split_once(':')?;
+                Some(Receipt {
+                    sequence: sequence.parse().ok()?,
+                    nonce: nonce.parse().ok()?,
+                })
+            })
+            .collect()
+    }
+}
+
 /// Move messages that were already received `max_receive_count` times to another queue
 /// instead of delivering them again.
 #[derive(Debug, Clone, PartialEq, Eq)]

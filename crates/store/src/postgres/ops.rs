@@ -795,19 +795,6 @@ pub(crate) async fn lock_queue_exclusive<C: GenericClient>(
     .is_some())
 }
 
-fn parse_receipts(text: &str) -> Option<Vec<Receipt>> {
-    text.split(',')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (sequence, nonce) = pair.split_once(':')?;
-            Some(Receipt {
-                sequence: sequence.parse().ok()?,
-                nonce: nonce.parse().ok()?,
-            })
-        })
-        .collect()
-}
-
 /// The messages of an earlier receive with the same attempt id, if it is unexpired and
 /// every one of its messages is still in flight under the handle it returned.
 pub(crate) async fn replay_attempt<C: GenericClient>(
@@ -827,7 +814,7 @@ pub(crate) async fn replay_attempt<C: GenericClient>(
         return Ok(None);
     };
     let text: String = row.try_get(0)?;
-    let Some(receipts) = parse_receipts(&text) else {
+    let Some(receipts) = Receipt::decode_list(&text) else {
         return Ok(None);
     };
     let mut messages = Vec::with_capacity(receipts.len());
@@ -855,11 +842,7 @@ pub(crate) async fn record_attempt<C: GenericClient>(
     attempt: &ReceiveAttempt,
     messages: &[ClaimedMessage],
 ) -> Result<()> {
-    let receipts = messages
-        .iter()
-        .map(|m| format!("{}:{}", m.receipt.sequence, m.receipt.nonce))
-        .collect::<Vec<_>>()
-        .join(",");
+    let receipts = Receipt::encode_list(messages);
     execute(
         transaction,
         "INSERT INTO receive_attempts (queue_id, attempt_id, expires_at, receipts) \

@@ -402,19 +402,6 @@ fn dispose(
     Ok(Disposition::Claimed(message))
 }
 
-fn parse_receipts(text: &str) -> Option<Vec<Receipt>> {
-    text.split(',')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (sequence, nonce) = pair.split_once(':')?;
-            Some(Receipt {
-                sequence: sequence.parse().ok()?,
-                nonce: nonce.parse().ok()?,
-            })
-        })
-        .collect()
-}
-
 /// The messages of an earlier receive with the same attempt id, if it is unexpired and
 /// every one of its messages is still in flight under the handle it returned.
 fn replay_attempt(
@@ -430,7 +417,7 @@ fn replay_attempt(
         )?
         .query_row(params![queue, attempt.id, now], |row| row.get(0))
         .optional()?;
-    let Some(receipts) = receipts.as_deref().and_then(parse_receipts) else {
+    let Some(receipts) = receipts.as_deref().and_then(Receipt::decode_list) else {
         return Ok(None);
     };
     let mut messages = Vec::with_capacity(receipts.len());
@@ -487,12 +474,7 @@ pub(crate) fn claim_messages(
     if let Some(attempt) = &request.attempt
         && !outcome.messages.is_empty()
     {
-        let receipts = outcome
-            .messages
-            .iter()
-            .map(|m| format!("{}:{}", m.receipt.sequence, m.receipt.nonce))
-            .collect::<Vec<_>>()
-            .join(",");
+        let receipts = Receipt::encode_list(&outcome.messages);
         connection
             .prepare_cached(
                 "INSERT OR REPLACE INTO receive_attempts (queue_id, attempt_id, expires_at, \
