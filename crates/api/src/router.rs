@@ -325,7 +325,10 @@ fn log_error(wire: &WireError) {
     if wire.status == StatusCode::SERVICE_UNAVAILABLE {
         // Expected while the database restarts; clients retry, and the cause is already
         // logged once as a warning where the error was mapped.
-        tracing::debug!(code = wire.query_code, "request failed: service unavailable");
+        tracing::debug!(
+            code = wire.query_code,
+            "request failed: service unavailable"
+        );
     } else if wire.status.is_server_error() {
         tracing::error!(
             code = wire.query_code,
