@@ -8,30 +8,34 @@
 //! (`scripts/postgres start`) and exports its admin URL as `EDDY_TEST_POSTGRES_URL`; each
 //! test creates a fresh database on it. Without the variable they fail and say so.
 //!
-//! As in `durability.rs`, the journal records only what a node acknowledged; a request that
-//! failed has an unknown outcome and counts for nothing. Clients talk to one node each and
-//! move to the next node when a request fails, as clients behind a load balancer would.
+//! As in `durability.rs` (both use `common/chaos.rs`), the journal records only what a node
+//! acknowledged; a request that failed has an unknown outcome and counts for nothing.
+//! Clients talk to one node each and move to the next node when a request fails, as clients
+//! behind a load balancer would.
 //! Set `EDDY_TEST_SEED` to replay a run's operation mix and choice of node to kill.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::http::HttpResponse;
-use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use common::Server;
+use common::chaos::{
+    AckedSend, CLOCK_MARGIN, Journal, Kind, Receipt, SharedJournal, TestQueue, all_quiet,
+    backlog_full, batch_index, body_of, certain_deletes, delete_entry, describe, fake_delete,
+    fake_receipt, fake_send, fifo_sends, find_fifo_duplicates, find_resurrected, group_of,
+    list_some, note_error, parse_body, print_errors, queue_depth, received_keys, record_delete,
+    record_receipts, record_sends, seed, send_once,
+};
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -47,8 +51,6 @@ const LOAD_AFTER_KILL: Duration = Duration::from_secs(3);
 /// producer to the next node, so a live node is reached within a few.
 const SEND_ATTEMPTS: usize = 100;
 const DELETE_ATTEMPTS: usize = 5;
-/// Producers pause while this many acknowledged messages of their queue wait for a delete.
-const MAX_BACKLOG: i64 = 300;
 /// The drain ends once every acknowledged send was received, the queues say 0 and no
 /// consumer has received anything for this long (longer than the visibility timeout, so a
 /// message whose delete was lost would have come back).
@@ -78,31 +80,6 @@ async fn client_of(node: &Server) -> Client {
     common::sqs_client_without_retries(&node.endpoint, ATTEMPT_TIMEOUT).await
 }
 
-/// A short, stable description of a failed call, for the error summary.
-fn describe<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> String {
-    match error {
-        SdkError::ConstructionFailure(_) => "construction failure".to_string(),
-        SdkError::TimeoutError(_) => "client timeout".to_string(),
-        SdkError::DispatchFailure(_) => "dispatch failure (connection)".to_string(),
-        SdkError::ResponseError(_) => "response error (connection lost mid-response)".to_string(),
-        SdkError::ServiceError(service) => {
-            let message: String = service
-                .err()
-                .message()
-                .unwrap_or("")
-                .chars()
-                .take(80)
-                .collect();
-            format!(
-                "HTTP {} {} {message}",
-                service.raw().status().as_u16(),
-                service.err().code().unwrap_or("<no code>")
-            )
-        }
-        _ => "unclassified SdkError".to_string(),
-    }
-}
-
 /// One SDK client per node and the node this worker talks to now. A failed request moves
 /// the worker to the next node.
 struct Failover {
@@ -127,184 +104,10 @@ impl Failover {
     }
 }
 
-// ---- the journal ----
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Kind {
-    Standard,
-    Fifo,
-}
-
-impl Kind {
-    fn label(self) -> &'static str {
-        match self {
-            Kind::Standard => "std",
-            Kind::Fifo => "fifo",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct TestQueue {
-    kind: Kind,
-    url: String,
-}
-
-fn body_of(kind: Kind, producer: usize, seq: u64) -> String {
-    format!("{}-p{producer}-{seq:06}", kind.label())
-}
-
-/// `(producer, seq)` of a body made by [`body_of`].
-fn parse_body(body: &str) -> Option<(usize, u64)> {
-    let (_, rest) = body.split_once("-p")?;
-    let (producer, seq) = rest.split_once('-')?;
-    Some((producer.parse().ok()?, seq.parse().ok()?))
-}
-
-/// Each producer writes one FIFO message group, so "send order" within a group is the
-/// producer's own sequential order.
-fn group_of(producer: usize) -> String {
-    format!("group-{producer}")
-}
-
-/// A send a node acknowledged.
-#[derive(Clone, Debug)]
-struct AckedSend {
-    kind: Kind,
-    body: String,
-    message_id: String,
-    acknowledged: Instant,
-}
-
-/// One message as a ReceiveMessage response returned it.
-#[derive(Clone, Debug)]
-struct Receipt {
-    kind: Kind,
-    message_id: String,
-    body: String,
-    /// When the ReceiveMessage request was sent: the node claimed the message after this.
-    request_started: Instant,
-    /// When its response arrived: the node claimed the message before this.
-    response_arrived: Instant,
-}
-
-/// A delete a node acknowledged.
-#[derive(Clone, Debug)]
-struct AckedDelete {
-    kind: Kind,
-    message_id: String,
-    body: String,
-    receive_started: Instant,
-    acknowledged: Instant,
-}
-
-/// Everything the clients observed. Receipts are pushed in the order responses arrived, so
-/// an index into `receipts` orders first deliveries.
-#[derive(Default)]
-struct Journal {
-    sends: Vec<AckedSend>,
-    receipts: Vec<Receipt>,
-    deletes: Vec<AckedDelete>,
-    errors: BTreeMap<String, u64>,
-    last_nonempty_receive: HashMap<Kind, Instant>,
-    /// Acknowledged sends minus acknowledged deletes, per queue: roughly the backlog.
-    backlog: HashMap<Kind, i64>,
-}
-
-type SharedJournal = Arc<Mutex<Journal>>;
-
-fn note_error(journal: &SharedJournal, what: &str, description: String) {
-    *journal
-        .lock()
-        .unwrap()
-        .errors
-        .entry(format!("{what}: {description}"))
-        .or_default() += 1;
-}
-
 // ---- producers and consumers ----
 
 async fn create_queue(client: &Client, kind: Kind, name: &str) -> TestResult<TestQueue> {
-    let mut request = client.create_queue().queue_name(name).attributes(
-        QueueAttributeName::VisibilityTimeout,
-        VISIBILITY_TIMEOUT_SECONDS.to_string(),
-    );
-    if kind == Kind::Fifo {
-        request = request.attributes(QueueAttributeName::FifoQueue, "true");
-    }
-    let output = request
-        .send()
-        .await
-        .map_err(|error| format!("CreateQueue {name}: {}", describe(&error)))?;
-    Ok(TestQueue {
-        kind,
-        url: output.queue_url().ok_or("no QueueUrl")?.to_string(),
-    })
-}
-
-/// Sends `seqs` in one request (SendMessage for a single message unless `as_batch`).
-/// `Ok` lists the acknowledged `(seq, message id)` pairs and the per-entry failures.
-async fn send_once(
-    client: &Client,
-    queue: &TestQueue,
-    producer: usize,
-    seqs: &[u64],
-    as_batch: bool,
-) -> Result<(Vec<(u64, String)>, Vec<String>), String> {
-    let fifo = queue.kind == Kind::Fifo;
-    if !as_batch && seqs.len() == 1 {
-        let seq = seqs[0];
-        let body = body_of(queue.kind, producer, seq);
-        let mut request = client
-            .send_message()
-            .queue_url(&queue.url)
-            .message_body(&body);
-        if fifo {
-            // A retry of an unknown outcome, on whichever node, reuses the deduplication
-            // id, so it never adds a second copy to the FIFO queue.
-            request = request
-                .message_group_id(group_of(producer))
-                .message_deduplication_id(&body);
-        }
-        let output = request.send().await.map_err(|error| describe(&error))?;
-        let message_id = output.message_id().unwrap_or_default().to_string();
-        return Ok((vec![(seq, message_id)], Vec::new()));
-    }
-    let mut request = client.send_message_batch().queue_url(&queue.url);
-    for &seq in seqs {
-        let body = body_of(queue.kind, producer, seq);
-        let mut entry = SendMessageBatchRequestEntry::builder()
-            .id(format!("e{seq}"))
-            .message_body(&body);
-        if fifo {
-            entry = entry
-                .message_group_id(group_of(producer))
-                .message_deduplication_id(&body);
-        }
-        request = request.entries(entry.build().map_err(|error| error.to_string())?);
-    }
-    let output = request.send().await.map_err(|error| describe(&error))?;
-    let acked = output
-        .successful()
-        .iter()
-        .filter_map(|entry| {
-            let seq = entry.id().strip_prefix('e')?.parse().ok()?;
-            Some((seq, entry.message_id().to_string()))
-        })
-        .collect();
-    let failed = output
-        .failed()
-        .iter()
-        .map(|entry| {
-            format!(
-                "batch entry failed: {} sender_fault={} {}",
-                entry.code(),
-                entry.sender_fault(),
-                entry.message().unwrap_or("")
-            )
-        })
-        .collect();
-    Ok((acked, failed))
+    Ok(common::chaos::create_queue(client, kind, name, VISIBILITY_TIMEOUT_SECONDS).await?)
 }
 
 /// Sends uniquely numbered messages until `stop`, one request at a time: a request is
@@ -324,8 +127,7 @@ async fn run_producer(
 ) {
     let mut next_seq = 0u64;
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-        let backlog = journal.lock().unwrap().backlog.get(&queue.kind).copied();
-        if backlog.unwrap_or(0) > MAX_BACKLOG {
+        if backlog_full(&journal, queue.kind) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         }
@@ -344,23 +146,7 @@ async fn run_producer(
             }
             match send_once(failover.client(), &queue, producer, &seqs, as_batch).await {
                 Ok((acked, failed)) => {
-                    let acknowledged = Instant::now();
-                    let mut journal = journal.lock().unwrap();
-                    *journal.backlog.entry(queue.kind).or_default() += acked.len() as i64;
-                    for (seq, message_id) in acked {
-                        journal.sends.push(AckedSend {
-                            kind: queue.kind,
-                            body: body_of(queue.kind, producer, seq),
-                            message_id,
-                            acknowledged,
-                        });
-                    }
-                    for failure in failed {
-                        *journal
-                            .errors
-                            .entry(format!("send: {failure}"))
-                            .or_default() += 1;
-                    }
+                    record_sends(&journal, &queue, producer, acked, failed);
                     resolved = true;
                     break;
                 }
@@ -419,30 +205,13 @@ async fn run_consumer(
                 continue;
             }
         };
-        let response_arrived = Instant::now();
-        let mut received = Vec::new();
-        {
-            let mut journal = journal.lock().unwrap();
-            for message in output.messages() {
-                let receipt = Receipt {
-                    kind: queue.kind,
-                    message_id: message.message_id().unwrap_or_default().to_string(),
-                    body: message.body().unwrap_or_default().to_string(),
-                    request_started,
-                    response_arrived,
-                };
-                received.push((
-                    receipt.clone(),
-                    message.receipt_handle().unwrap_or_default().to_string(),
-                ));
-                journal.receipts.push(receipt);
-            }
-            if !received.is_empty() {
-                journal
-                    .last_nonempty_receive
-                    .insert(queue.kind, Instant::now());
-            }
-        }
+        let mut received = record_receipts(
+            &journal,
+            &queue,
+            output.messages(),
+            request_started,
+            Instant::now(),
+        );
         if phase.load(Ordering::Relaxed) == PHASE_LOAD {
             let mut skipped_producers = BTreeSet::new();
             received.retain(|(receipt, _)| {
@@ -468,18 +237,6 @@ async fn run_consumer(
             delete_in_batch(&mut failover, &queue, &received, &journal).await;
         }
     }
-}
-
-fn record_delete(journal: &SharedJournal, receipt: &Receipt) {
-    let mut journal = journal.lock().unwrap();
-    *journal.backlog.entry(receipt.kind).or_default() -= 1;
-    journal.deletes.push(AckedDelete {
-        kind: receipt.kind,
-        message_id: receipt.message_id.clone(),
-        body: receipt.body.clone(),
-        receive_started: receipt.request_started,
-        acknowledged: Instant::now(),
-    });
 }
 
 async fn delete_one_by_one(
@@ -534,21 +291,12 @@ async fn delete_in_batch(
             .delete_message_batch()
             .queue_url(&queue.url);
         for (index, (_, handle)) in received.iter().enumerate() {
-            let entry = DeleteMessageBatchRequestEntry::builder()
-                .id(format!("d{index}"))
-                .receipt_handle(handle)
-                .build()
-                .expect("entry has id and handle");
-            request = request.entries(entry);
+            request = request.entries(delete_entry(index, handle));
         }
         match request.send().await {
             Ok(output) => {
                 for entry in output.successful() {
-                    let Some(index) = entry
-                        .id()
-                        .strip_prefix('d')
-                        .and_then(|index| index.parse::<usize>().ok())
-                    else {
+                    let Some(index) = batch_index(entry.id()) else {
                         continue;
                     };
                     if index < received.len() {
@@ -574,67 +322,12 @@ async fn delete_in_batch(
     }
 }
 
-/// Visible + in flight + delayed, or an error description.
-async fn queue_depth(client: &Client, queue: &TestQueue) -> Result<u64, String> {
-    let output = client
-        .get_queue_attributes()
-        .queue_url(&queue.url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .map_err(|error| describe(&error))?;
-    let attributes = output.attributes().cloned().unwrap_or_default();
-    let mut depth = 0;
-    for name in [
-        QueueAttributeName::ApproximateNumberOfMessages,
-        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
-    ] {
-        let value = attributes
-            .get(&name)
-            .ok_or_else(|| format!("attribute {name} missing"))?;
-        depth += value
-            .parse::<u64>()
-            .map_err(|_| format!("attribute {name} = {value:?}"))?;
-    }
-    Ok(depth)
-}
-
 // ---- the checker ----
-
-/// Lists up to 40 items and how many there are in all.
-fn list_some<T: std::fmt::Debug>(items: &[T]) -> String {
-    let shown: Vec<String> = items
-        .iter()
-        .take(40)
-        .map(|item| format!("{item:?}"))
-        .collect();
-    if items.len() > shown.len() {
-        format!(
-            "{} (and {} more)",
-            shown.join(", "),
-            items.len() - shown.len()
-        )
-    } else {
-        shown.join(", ")
-    }
-}
 
 /// Acknowledged sends not received yet: by body, and for the standard queue also by the
 /// acknowledged MessageId (each attempt of a standard send is its own message).
 fn unreceived(journal: &Journal) -> Vec<&AckedSend> {
-    let received_bodies: BTreeSet<(Kind, &str)> = journal
-        .receipts
-        .iter()
-        .map(|receipt| (receipt.kind, receipt.body.as_str()))
-        .collect();
-    let received_ids: BTreeSet<(Kind, &str)> = journal
-        .receipts
-        .iter()
-        .map(|receipt| (receipt.kind, receipt.message_id.as_str()))
-        .collect();
+    let (received_bodies, received_ids) = received_keys(journal);
     journal
         .sends
         .iter()
@@ -663,40 +356,9 @@ fn find_violations(journal: &Journal) -> Vec<String> {
         ));
     }
 
-    // Only deletes acknowledged before the receive's visibility timeout could have run out
-    // are certain: their receipt handle was the current one (the node claimed the message
-    // after `receive_started`, so it stayed invisible until at least `receive_started +
-    // visibility`). A later delete may carry a stale handle, which may rightly change
-    // nothing.
-    let margin = Duration::from_millis(250);
-    let mut deleted_at: HashMap<(Kind, &str), (Instant, &str)> = HashMap::new();
-    for delete in &journal.deletes {
-        if delete.acknowledged + margin < delete.receive_started + visibility {
-            let entry = deleted_at
-                .entry((delete.kind, delete.message_id.as_str()))
-                .or_insert((delete.acknowledged, delete.body.as_str()));
-            entry.0 = entry.0.min(delete.acknowledged);
-        }
-    }
-    let mut resurrected = Vec::new();
-    for receipt in &journal.receipts {
-        if let Some(&(deleted, body)) = deleted_at.get(&(receipt.kind, receipt.message_id.as_str()))
-            && receipt.request_started > deleted
-        {
-            resurrected.push(format!(
-                "{body} ({}) received by a request started {:?} after its delete was acknowledged",
-                receipt.message_id,
-                receipt.request_started - deleted
-            ));
-        }
-    }
-    if !resurrected.is_empty() {
-        violations.push(format!(
-            "RESURRECTED: {} deliveries after an acknowledged delete: {}",
-            resurrected.len(),
-            list_some(&resurrected)
-        ));
-    }
+    // Only deletes certain to have used the current receipt handle count.
+    let (deleted_at, _) = certain_deletes(journal, visibility);
+    violations.extend(find_resurrected(journal, &deleted_at));
 
     // Handed out twice at once: two receives of one message whose claims were certainly
     // less than a visibility timeout apart (each claim happened between its request and
@@ -715,7 +377,7 @@ fn find_violations(journal: &Journal) -> Vec<String> {
             for second in &receipts[index + 1..] {
                 let earliest = first.request_started.min(second.request_started);
                 let latest = first.response_arrived.max(second.response_arrived);
-                if latest + margin < earliest + visibility {
+                if latest + CLOCK_MARGIN < earliest + visibility {
                     doubled.push(format!(
                         "{} ({}) received twice within {:?}",
                         first.body,
@@ -735,26 +397,7 @@ fn find_violations(journal: &Journal) -> Vec<String> {
         ));
     }
 
-    // FIFO deduplication: one body (= deduplication id) is one message, however often and
-    // on whichever node its send was retried.
-    let mut ids_of_body: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for receipt in journal.receipts.iter().filter(|r| r.kind == Kind::Fifo) {
-        ids_of_body
-            .entry(receipt.body.as_str())
-            .or_default()
-            .insert(receipt.message_id.as_str());
-    }
-    let duplicated: Vec<(&str, usize)> = ids_of_body
-        .iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(body, ids)| (*body, ids.len()))
-        .collect();
-    if !duplicated.is_empty() {
-        violations.push(format!(
-            "FIFO DUPLICATES: bodies delivered under several MessageIds (body, count): {}",
-            list_some(&duplicated)
-        ));
-    }
+    violations.extend(find_fifo_duplicates(journal));
 
     // FIFO order, per group (= producer): the sequence numbers received never go down,
     // except that a message received before may come again; and never back to or past a
@@ -823,13 +466,6 @@ fn find_violations(journal: &Journal) -> Vec<String> {
         ));
     }
     violations
-}
-
-fn seed() -> u64 {
-    std::env::var("EDDY_TEST_SEED")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(rand::random)
 }
 
 // ---- the tests ----
@@ -923,16 +559,8 @@ async fn kill_one_of_three(seed: u64, deadline: Instant) -> TestResult {
     let mut missing = usize::MAX;
     while drain_started.elapsed() < DRAIN_LIMIT {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let quiet = {
-            let journal = journal.lock().unwrap();
-            missing = unreceived(&journal).len();
-            queues.iter().all(|queue| {
-                journal
-                    .last_nonempty_receive
-                    .get(&queue.kind)
-                    .is_none_or(|last| last.elapsed() >= DRAIN_QUIET_PERIOD)
-            })
-        };
+        missing = unreceived(&journal.lock().unwrap()).len();
+        let quiet = all_quiet(&journal, &queues, DRAIN_QUIET_PERIOD);
         last_depths.clear();
         for queue in &queues {
             let depth = queue_depth(admin.client(), queue).await;
@@ -960,11 +588,7 @@ async fn kill_one_of_three(seed: u64, deadline: Instant) -> TestResult {
         .iter()
         .map(|receipt| (receipt.kind, receipt.message_id.as_str()))
         .collect();
-    let fifo_sends = journal
-        .sends
-        .iter()
-        .filter(|s| s.kind == Kind::Fifo)
-        .count();
+    let fifo_sends = fifo_sends(&journal);
     let sends_after_kill = journal
         .sends
         .iter()
@@ -975,9 +599,7 @@ async fn kill_one_of_three(seed: u64, deadline: Instant) -> TestResult {
         .iter()
         .filter(|delete| delete.acknowledged > killed_at)
         .count();
-    for (error, count) in &journal.errors {
-        eprintln!("cluster: {count:>6} × {error}");
-    }
+    print_errors("cluster", &journal);
     eprintln!(
         "cluster: seed {seed}: sent {} ({} std, {fifo_sends} fifo; {sends_after_kill} after \
          the kill), received {} deliveries of {} messages ({} duplicates), deleted {} \
@@ -1240,25 +862,12 @@ async fn background_work_moves_to_another_node_when_its_holder_dies() -> TestRes
 fn checker_reports_lost_resurrected_doubled_reordered_and_backward_messages() {
     let start = Instant::now();
     let at = |millis: u64| start + Duration::from_millis(millis);
-    let send = |kind: Kind, seq: u64, message_id: &str| AckedSend {
-        kind,
-        body: body_of(kind, 0, seq),
-        message_id: message_id.to_string(),
-        acknowledged: start,
+    let send = |kind: Kind, seq: u64, message_id: &str| fake_send(kind, seq, message_id, start);
+    let receipt = |kind: Kind, seq: u64, message_id: &str, started: u64| {
+        fake_receipt(kind, seq, message_id, at(started))
     };
-    let receipt = |kind: Kind, seq: u64, message_id: &str, started: u64| Receipt {
-        kind,
-        message_id: message_id.to_string(),
-        body: body_of(kind, 0, seq),
-        request_started: at(started),
-        response_arrived: at(started + 50),
-    };
-    let delete = |kind: Kind, seq: u64, message_id: &str, received: u64, acked: u64| AckedDelete {
-        kind,
-        message_id: message_id.to_string(),
-        body: body_of(kind, 0, seq),
-        receive_started: at(received),
-        acknowledged: at(acked),
+    let delete = |kind: Kind, seq: u64, message_id: &str, received: u64, acked: u64| {
+        fake_delete(kind, seq, message_id, at(received), at(acked))
     };
     let clean = Journal {
         sends: vec![

@@ -5,7 +5,8 @@
 //! The chaos test records, in memory, only what the server acknowledged: a send counts once a
 //! success response arrived; a request that failed (connection refused or reset, timeout, 5xx)
 //! has an unknown outcome and is never counted, whether or not its effect was committed.
-//! Set `EDDY_TEST_SEED` to replay a run's operation mix and kill schedule.
+//! Set `EDDY_TEST_SEED` to replay a run's operation mix and kill schedule. The journal, the
+//! requests that fill it and the checks it shares with `cluster.rs` are in `common/chaos.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,15 +18,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::http::HttpResponse;
-use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use common::Server;
+use common::chaos::{
+    AckedSend, Journal, Kind, Receipt, SharedJournal, TestQueue, all_quiet, backlog_full,
+    batch_index, body_of, certain_deletes, delete_entry, describe, fake_delete, fake_receipt,
+    fake_send, fifo_sends, find_fifo_duplicates, find_resurrected, group_of, list_some, note_error,
+    print_errors, queue_depth, received_keys, record_delete, record_receipts, record_sends, seed,
+    send_once,
+};
 
 /// Short, so that messages whose delete was lost come back quickly during the drain.
 const VISIBILITY_TIMEOUT_SECONDS: i32 = 2;
@@ -36,8 +40,6 @@ const PRODUCERS_PER_QUEUE: usize = 3;
 const CONSUMERS_PER_QUEUE: usize = 3;
 /// Attempts of one request whose outcome stayed unknown (the server is down or restarting).
 const SEND_ATTEMPTS: usize = 40;
-/// Producers pause while this many acknowledged messages of their queue wait for a delete.
-const MAX_BACKLOG: i64 = 300;
 const DELETE_ATTEMPTS: usize = 3;
 /// The drain ends once every consumer has seen nothing for this long (longer than the
 /// visibility timeout, so an undeleted message would have reappeared) and the queues say 0.
@@ -47,105 +49,6 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(40);
 /// The chaos test's bound with the default number of kills; each extra kill adds 4 s.
 const WHOLE_TEST_LIMIT: Duration = Duration::from_secs(110);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Kind {
-    Standard,
-    Fifo,
-}
-
-impl Kind {
-    fn label(self) -> &'static str {
-        match self {
-            Kind::Standard => "std",
-            Kind::Fifo => "fifo",
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct TestQueue {
-    kind: Kind,
-    url: String,
-}
-
-/// A send the server acknowledged.
-#[derive(Clone, Debug)]
-struct AckedSend {
-    kind: Kind,
-    producer: usize,
-    seq: u64,
-    body: String,
-    message_id: String,
-}
-
-/// One message as a ReceiveMessage response returned it.
-#[derive(Clone, Debug)]
-struct Receipt {
-    kind: Kind,
-    message_id: String,
-    body: String,
-    /// When the ReceiveMessage request was sent: the server claimed the message after this.
-    request_started: Instant,
-}
-
-/// A delete the server acknowledged.
-#[derive(Clone, Debug)]
-struct AckedDelete {
-    kind: Kind,
-    message_id: String,
-    body: String,
-    receive_started: Instant,
-    acknowledged: Instant,
-}
-
-/// Everything the clients observed. Receipts are pushed in the order responses arrived, so
-/// an index into `receipts` is a global "happened before" order of first deliveries.
-#[derive(Default)]
-struct Journal {
-    sends: Vec<AckedSend>,
-    receipts: Vec<Receipt>,
-    deletes: Vec<AckedDelete>,
-    errors: BTreeMap<String, u64>,
-    last_nonempty_receive: HashMap<Kind, Instant>,
-    /// Acknowledged sends minus acknowledged deletes, per queue: roughly the backlog.
-    backlog: HashMap<Kind, i64>,
-}
-
-type SharedJournal = Arc<Mutex<Journal>>;
-
-fn note_error(journal: &SharedJournal, what: &str, description: String) {
-    let mut journal = journal.lock().unwrap();
-    *journal
-        .errors
-        .entry(format!("{what}: {description}"))
-        .or_default() += 1;
-}
-
-/// A short, stable description of a failed call, for the error summary.
-fn describe<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> String {
-    match error {
-        SdkError::ConstructionFailure(_) => "construction failure".to_string(),
-        SdkError::TimeoutError(_) => "client timeout".to_string(),
-        SdkError::DispatchFailure(_) => "dispatch failure (connection)".to_string(),
-        SdkError::ResponseError(_) => "response error (connection lost mid-response)".to_string(),
-        SdkError::ServiceError(service) => {
-            let message: String = service
-                .err()
-                .message()
-                .unwrap_or("")
-                .chars()
-                .take(80)
-                .collect();
-            format!(
-                "HTTP {} {} {message}",
-                service.raw().status().as_u16(),
-                service.err().code().unwrap_or("<no code>")
-            )
-        }
-        _ => "unclassified SdkError".to_string(),
-    }
-}
-
 /// A client that never retries on its own: the test decides what to retry and knows which
 /// attempt was acknowledged.
 async fn client_without_retries(endpoint: &str) -> Client {
@@ -153,99 +56,9 @@ async fn client_without_retries(endpoint: &str) -> Client {
 }
 
 async fn create_queue(client: &Client, kind: Kind, name: &str) -> TestQueue {
-    let mut request = client.create_queue().queue_name(name).attributes(
-        QueueAttributeName::VisibilityTimeout,
-        VISIBILITY_TIMEOUT_SECONDS.to_string(),
-    );
-    if kind == Kind::Fifo {
-        request = request.attributes(QueueAttributeName::FifoQueue, "true");
-    }
-    let output = request
-        .send()
+    common::chaos::create_queue(client, kind, name, VISIBILITY_TIMEOUT_SECONDS)
         .await
-        .unwrap_or_else(|error| panic!("CreateQueue {name}: {error:?}"));
-    TestQueue {
-        kind,
-        url: output
-            .queue_url()
-            .expect("CreateQueue returns a QueueUrl")
-            .to_string(),
-    }
-}
-
-fn body_of(kind: Kind, producer: usize, seq: u64) -> String {
-    format!("{}-p{producer}-{seq:06}", kind.label())
-}
-
-/// Each producer writes one FIFO message group, so "send order" within a group is the
-/// producer's own sequential order.
-fn group_of(producer: usize) -> String {
-    format!("group-{producer}")
-}
-
-/// Sends `seqs` in one request (SendMessage for a single message unless `as_batch`).
-/// `Ok` lists the acknowledged `(seq, message id)` pairs and the per-entry failures.
-async fn send_once(
-    client: &Client,
-    queue: &TestQueue,
-    producer: usize,
-    seqs: &[u64],
-    as_batch: bool,
-) -> Result<(Vec<(u64, String)>, Vec<String>), String> {
-    let fifo = queue.kind == Kind::Fifo;
-    if !as_batch && seqs.len() == 1 {
-        let seq = seqs[0];
-        let body = body_of(queue.kind, producer, seq);
-        let mut request = client
-            .send_message()
-            .queue_url(&queue.url)
-            .message_body(&body);
-        if fifo {
-            // Retries of an unknown outcome reuse the deduplication id, so they never add a
-            // second copy to the FIFO queue.
-            request = request
-                .message_group_id(group_of(producer))
-                .message_deduplication_id(&body);
-        }
-        let output = request.send().await.map_err(|error| describe(&error))?;
-        let message_id = output.message_id().unwrap_or_default().to_string();
-        return Ok((vec![(seq, message_id)], Vec::new()));
-    }
-    let mut request = client.send_message_batch().queue_url(&queue.url);
-    for &seq in seqs {
-        let body = body_of(queue.kind, producer, seq);
-        let mut entry = SendMessageBatchRequestEntry::builder()
-            .id(format!("e{seq}"))
-            .message_body(&body);
-        if fifo {
-            entry = entry
-                .message_group_id(group_of(producer))
-                .message_deduplication_id(&body);
-        }
-        request = request.entries(entry.build().expect("entry has id and body"));
-    }
-    let output = request.send().await.map_err(|error| describe(&error))?;
-    let acked = output
-        .successful()
-        .iter()
-        .filter_map(|entry| {
-            let seq = entry.id().strip_prefix('e')?.parse().ok()?;
-            Some((seq, entry.message_id().to_string()))
-        })
-        .collect();
-    let failed = output
-        .failed()
-        .iter()
-        .map(|entry| {
-            format!(
-                "batch entry failed: {} sender_fault={} {}",
-                entry.code(),
-                entry.sender_fault(),
-                entry.message().unwrap_or("")
-            )
-        })
-        .collect();
-    Ok((acked, failed))
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 /// Sends uniquely numbered messages until `stop`, one request at a time: a request is
@@ -265,8 +78,7 @@ async fn run_producer(
     while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
         // Producers run flat out, so that kills often land on requests in flight, but hold
         // back while the consumers are far behind: deletes then happen during the kills too.
-        let backlog = journal.lock().unwrap().backlog.get(&queue.kind).copied();
-        if backlog.unwrap_or(0) > MAX_BACKLOG {
+        if backlog_full(&journal, queue.kind) {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         }
@@ -281,23 +93,7 @@ async fn run_producer(
         for _attempt in 0..SEND_ATTEMPTS {
             match send_once(&client, &queue, producer, &seqs, as_batch).await {
                 Ok((acked, failed)) => {
-                    let mut journal = journal.lock().unwrap();
-                    *journal.backlog.entry(queue.kind).or_default() += acked.len() as i64;
-                    for (seq, message_id) in acked {
-                        journal.sends.push(AckedSend {
-                            kind: queue.kind,
-                            producer,
-                            seq,
-                            body: body_of(queue.kind, producer, seq),
-                            message_id,
-                        });
-                    }
-                    for failure in failed {
-                        *journal
-                            .errors
-                            .entry(format!("send: {failure}"))
-                            .or_default() += 1;
-                    }
+                    record_sends(&journal, &queue, producer, acked, failed);
                     break;
                 }
                 Err(description) => {
@@ -341,28 +137,13 @@ async fn run_consumer(
                 continue;
             }
         };
-        let mut received = Vec::new();
-        {
-            let mut journal = journal.lock().unwrap();
-            for message in output.messages() {
-                let receipt = Receipt {
-                    kind: queue.kind,
-                    message_id: message.message_id().unwrap_or_default().to_string(),
-                    body: message.body().unwrap_or_default().to_string(),
-                    request_started,
-                };
-                received.push((
-                    receipt.clone(),
-                    message.receipt_handle().unwrap_or_default().to_string(),
-                ));
-                journal.receipts.push(receipt);
-            }
-            if !received.is_empty() {
-                journal
-                    .last_nonempty_receive
-                    .insert(queue.kind, Instant::now());
-            }
-        }
+        let mut received = record_receipts(
+            &journal,
+            &queue,
+            output.messages(),
+            request_started,
+            Instant::now(),
+        );
         if phase.load(Ordering::Relaxed) == PHASE_CHAOS {
             received.retain(|_| !rng.random_bool(0.03));
         }
@@ -375,18 +156,6 @@ async fn run_consumer(
             delete_in_batch(&client, &queue, &received, &journal).await;
         }
     }
-}
-
-fn record_delete(journal: &SharedJournal, receipt: &Receipt) {
-    let mut journal = journal.lock().unwrap();
-    *journal.backlog.entry(receipt.kind).or_default() -= 1;
-    journal.deletes.push(AckedDelete {
-        kind: receipt.kind,
-        message_id: receipt.message_id.clone(),
-        body: receipt.body.clone(),
-        receive_started: receipt.request_started,
-        acknowledged: Instant::now(),
-    });
 }
 
 async fn delete_one_by_one(
@@ -430,22 +199,12 @@ async fn delete_in_batch(
         }
         let mut request = client.delete_message_batch().queue_url(&queue.url);
         for &index in &pending {
-            request = request.entries(
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(format!("d{index}"))
-                    .receipt_handle(&received[index].1)
-                    .build()
-                    .expect("entry has id and handle"),
-            );
+            request = request.entries(delete_entry(index, &received[index].1));
         }
         match request.send().await {
             Ok(output) => {
                 for entry in output.successful() {
-                    let Some(index) = entry
-                        .id()
-                        .strip_prefix('d')
-                        .and_then(|index| index.parse::<usize>().ok())
-                    else {
+                    let Some(index) = batch_index(entry.id()) else {
                         continue;
                     };
                     if index < received.len() {
@@ -467,52 +226,6 @@ async fn delete_in_batch(
     }
 }
 
-/// Visible + in flight + delayed, or an error description.
-async fn queue_depth(client: &Client, queue: &TestQueue) -> Result<u64, String> {
-    let output = client
-        .get_queue_attributes()
-        .queue_url(&queue.url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
-        .send()
-        .await
-        .map_err(|error| describe(&error))?;
-    let attributes = output.attributes().cloned().unwrap_or_default();
-    let mut depth = 0;
-    for name in [
-        QueueAttributeName::ApproximateNumberOfMessages,
-        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        QueueAttributeName::ApproximateNumberOfMessagesDelayed,
-    ] {
-        let value = attributes
-            .get(&name)
-            .ok_or_else(|| format!("attribute {name} missing"))?;
-        depth += value
-            .parse::<u64>()
-            .map_err(|_| format!("attribute {name} = {value:?}"))?;
-    }
-    Ok(depth)
-}
-
-/// Lists up to 40 items and how many there are in all.
-fn list_some<T: std::fmt::Debug>(items: &[T]) -> String {
-    let shown: Vec<String> = items
-        .iter()
-        .take(40)
-        .map(|item| format!("{item:?}"))
-        .collect();
-    if items.len() > shown.len() {
-        format!(
-            "{} (and {} more)",
-            shown.join(", "),
-            items.len() - shown.len()
-        )
-    } else {
-        shown.join(", ")
-    }
-}
-
 /// Checks the journal against DESIGN §3 and returns one line per violated promise.
 fn find_violations(journal: &Journal) -> Vec<String> {
     let mut violations = Vec::new();
@@ -520,16 +233,7 @@ fn find_violations(journal: &Journal) -> Vec<String> {
 
     // Lost: an acknowledged send whose body was never delivered. For the standard queue the
     // acknowledged MessageId itself must be delivered (each attempt is its own message there).
-    let received_bodies: BTreeSet<(Kind, &str)> = journal
-        .receipts
-        .iter()
-        .map(|receipt| (receipt.kind, receipt.body.as_str()))
-        .collect();
-    let received_ids: BTreeSet<(Kind, &str)> = journal
-        .receipts
-        .iter()
-        .map(|receipt| (receipt.kind, receipt.message_id.as_str()))
-        .collect();
+    let (received_bodies, received_ids) = received_keys(journal);
     let lost: Vec<&str> = journal
         .sends
         .iter()
@@ -558,71 +262,17 @@ fn find_violations(journal: &Journal) -> Vec<String> {
         ));
     }
 
-    // Resurrected: delivered by a ReceiveMessage request that started after the delete of the
-    // same message was acknowledged. Only deletes acknowledged before the receive's
-    // visibility timeout could have run out count: their receipt handle was certainly the
-    // current one (the server claimed the message after `receive_started`, so it stayed
-    // invisible until at least `receive_started + visibility`). A later delete may carry a
-    // stale handle, which the server may rightly refuse or ignore.
-    let margin = Duration::from_millis(250);
-    let mut deleted_at: HashMap<(Kind, &str), (Instant, &str)> = HashMap::new();
-    let mut late_deletes = 0usize;
-    for delete in &journal.deletes {
-        if delete.acknowledged + margin < delete.receive_started + visibility {
-            let entry = deleted_at
-                .entry((delete.kind, delete.message_id.as_str()))
-                .or_insert((delete.acknowledged, delete.body.as_str()));
-            entry.0 = entry.0.min(delete.acknowledged);
-        } else {
-            late_deletes += 1;
-        }
-    }
-    let mut resurrected = Vec::new();
-    for receipt in &journal.receipts {
-        let key = (receipt.kind, receipt.message_id.as_str());
-        if let Some(&(deleted, body)) = deleted_at.get(&key)
-            && receipt.request_started > deleted
-        {
-            resurrected.push(format!(
-                "{body} ({}) received by a request started {:?} after its delete was acknowledged",
-                receipt.message_id,
-                receipt.request_started - deleted
-            ));
-        }
-    }
-    if !resurrected.is_empty() {
-        violations.push(format!(
-            "RESURRECTED: {} deliveries after an acknowledged delete: {}",
-            resurrected.len(),
-            list_some(&resurrected)
-        ));
-    }
+    // Resurrected: delivered after an acknowledged delete; only deletes certain to have
+    // used the current receipt handle count.
+    let (deleted_at, late_deletes) = certain_deletes(journal, visibility);
+    violations.extend(find_resurrected(journal, &deleted_at));
     eprintln!(
         "durability: {} deletes acknowledged within the visibility timeout were checked, {} later ones were not",
         deleted_at.len(),
         late_deletes
     );
 
-    // FIFO deduplication: one body (= deduplication id) is one message, however often its
-    // send was retried.
-    let mut ids_of_body: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for receipt in journal.receipts.iter().filter(|r| r.kind == Kind::Fifo) {
-        ids_of_body
-            .entry(receipt.body.as_str())
-            .or_default()
-            .insert(receipt.message_id.as_str());
-    }
-    let duplicated: Vec<(&str, usize)> = ids_of_body
-        .iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(body, ids)| (*body, ids.len()))
-        .collect();
-    if !duplicated.is_empty() {
-        violations.push(format!(
-            "FIFO DUPLICATES: bodies delivered under several MessageIds (body, count): {}",
-            list_some(&duplicated)
-        ));
-    }
+    violations.extend(find_fifo_duplicates(journal));
 
     // FIFO order: within a group (one producer), the first deliveries of acknowledged
     // messages follow the order in which they were sent.
@@ -665,13 +315,6 @@ fn find_violations(journal: &Journal) -> Vec<String> {
         ));
     }
     violations
-}
-
-fn seed() -> u64 {
-    std::env::var("EDDY_TEST_SEED")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(rand::random)
 }
 
 /// Runs `f` on the server from a blocking thread (restarting waits for the child's first line).
@@ -774,15 +417,7 @@ async fn chaos_run(seed: u64, kills: usize, deadline: Instant) {
     let drain_limit = DRAIN_LIMIT + Duration::from_secs(kills.saturating_sub(KILLS) as u64);
     while drain_started.elapsed() < drain_limit {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let quiet = {
-            let journal = journal.lock().unwrap();
-            queues.iter().all(|queue| {
-                journal
-                    .last_nonempty_receive
-                    .get(&queue.kind)
-                    .is_none_or(|last| last.elapsed() >= DRAIN_QUIET_PERIOD)
-            })
-        };
+        let quiet = all_quiet(&journal, &queues, DRAIN_QUIET_PERIOD);
         last_depths.clear();
         for queue in &queues {
             last_depths.push((queue.kind, queue_depth(&admin, queue).await));
@@ -809,11 +444,6 @@ async fn chaos_run(seed: u64, kills: usize, deadline: Instant) {
 
     let journal = journal.lock().unwrap();
     let violations = find_violations(&journal);
-    let fifo_sends = journal
-        .sends
-        .iter()
-        .filter(|s| s.kind == Kind::Fifo)
-        .count();
     // A standard body stored under two MessageIds shows that a send whose response was lost
     // had been committed, and its retry added a copy: the kills did hit that window.
     let mut ids_of_standard_body: HashMap<&str, BTreeSet<&str>> = HashMap::new();
@@ -833,16 +463,14 @@ async fn chaos_run(seed: u64, kills: usize, deadline: Instant) {
     eprintln!(
         "durability: seed {seed}: {} sends acknowledged ({} fifo), {} deliveries, {} deletes acknowledged, {} kills; drain {:?}; total {:?}",
         journal.sends.len(),
-        fifo_sends,
+        fifo_sends(&journal),
         journal.receipts.len(),
         journal.deletes.len(),
         kills,
         drain_took,
         started.elapsed()
     );
-    for (error, count) in &journal.errors {
-        eprintln!("durability: {count:>6} × {error}");
-    }
+    print_errors("durability", &journal);
     let mut problems = violations;
     if !drained {
         problems.push(format!(
@@ -1120,25 +748,12 @@ async fn deleted_messages_never_return_after_kill9_and_visibility_expiry() {
 fn checker_reports_lost_resurrected_duplicated_and_reordered_messages() {
     let start = Instant::now();
     let at = |millis: u64| start + Duration::from_millis(millis);
-    let send = |kind: Kind, seq: u64, message_id: &str| AckedSend {
-        kind,
-        producer: 0,
-        seq,
-        body: body_of(kind, 0, seq),
-        message_id: message_id.to_string(),
+    let send = |kind: Kind, seq: u64, message_id: &str| fake_send(kind, seq, message_id, start);
+    let receipt = |kind: Kind, seq: u64, message_id: &str, started: u64| {
+        fake_receipt(kind, seq, message_id, at(started))
     };
-    let receipt = |kind: Kind, seq: u64, message_id: &str, started: u64| Receipt {
-        kind,
-        message_id: message_id.to_string(),
-        body: body_of(kind, 0, seq),
-        request_started: at(started),
-    };
-    let delete = |kind: Kind, seq: u64, message_id: &str, received: u64, acked: u64| AckedDelete {
-        kind,
-        message_id: message_id.to_string(),
-        body: body_of(kind, 0, seq),
-        receive_started: at(received),
-        acknowledged: at(acked),
+    let delete = |kind: Kind, seq: u64, message_id: &str, received: u64, acked: u64| {
+        fake_delete(kind, seq, message_id, at(received), at(acked))
     };
     let clean = Journal {
         sends: vec![
