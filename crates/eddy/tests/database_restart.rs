@@ -120,14 +120,21 @@ impl TestPostgres {
     /// The crash case: every server process quits at once, without a checkpoint; the next
     /// start recovers from the WAL.
     fn stop_immediately(&self) -> TestResult {
-        run(self.as_owner("pg_ctl").arg("-D").arg(&self.data_dir).args([
+        run(&mut self.stop_immediately_command())
+    }
+
+    /// `pg_ctl stop -m immediate`, waiting for the server to be gone.
+    fn stop_immediately_command(&self) -> Command {
+        let mut command = self.as_owner("pg_ctl");
+        command.arg("-D").arg(&self.data_dir).args([
             "-m",
             "immediate",
             "-w",
             "-t",
             PG_CTL_TIMEOUT_SECONDS,
             "stop",
-        ]))
+        ]);
+        command
     }
 
     fn create_database(&self, name: &str) -> TestResult<String> {
@@ -162,17 +169,7 @@ impl Drop for TestPostgres {
     fn drop(&mut self) {
         if self.data_dir.join("postmaster.pid").exists() {
             let _ = self
-                .as_owner("pg_ctl")
-                .arg("-D")
-                .arg(&self.data_dir)
-                .args([
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "-t",
-                    PG_CTL_TIMEOUT_SECONDS,
-                    "stop",
-                ])
+                .stop_immediately_command()
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
