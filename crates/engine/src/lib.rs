@@ -58,7 +58,7 @@ struct Inner {
     config: EngineConfig,
     /// Cancelled when the server shuts down: long polls return early, workers stop.
     shutdown: CancellationToken,
-    /// SQS state that lives only in this process (long-poll notifiers, move task lock).
+    /// SQS state that lives only in this process (long-poll notifiers).
     sqs: sqs::SqsState,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,

@@ -60,6 +60,8 @@ macro_rules! conformance_tests {
             move_task_update_applies_only_to_the_expected_status,
             lease_is_held_by_one_holder_until_it_expires,
             lookups_by_names_with_nul_find_nothing,
+            start_move_task_allows_one_active_task_per_source,
+            queues_after_visits_every_queue_by_id,
             concurrent_sends_are_all_committed_with_distinct_sequences,
             data_survives_close_and_reopen,
         );
@@ -1009,15 +1011,17 @@ pub async fn move_tasks_are_listed_newest_first(backing: &dyn Backing) -> Result
         failure_reason: None,
         started_at,
     };
+    // A source has at most one active task (`start_move_task` enforces it; PostgreSQL
+    // also by an index), so h1 completes before h2 starts.
     store.put_move_task(task("h1", "arn:a", T)).await?;
-    store.put_move_task(task("h2", "arn:a", T + 10)).await?;
-    store.put_move_task(task("h3", "arn:b", T + 5)).await?;
     let done = MoveTaskRecord {
         status: "COMPLETED".to_string(),
         moved: 5,
         ..task("h1", "arn:a", T)
     };
     store.put_move_task(done.clone()).await?;
+    store.put_move_task(task("h2", "arn:a", T + 10)).await?;
+    store.put_move_task(task("h3", "arn:b", T + 5)).await?;
 
     let of_a = store.list_move_tasks(Some("arn:a")).await?;
     assert_eq!(of_a, [task("h2", "arn:a", T + 10), done]);
@@ -1112,6 +1116,74 @@ pub async fn lookups_by_names_with_nul_find_nothing(backing: &dyn Backing) -> Re
             .is_empty()
     );
     assert!(store.list_move_tasks(Some("arn:\0")).await?.is_empty());
+    Ok(())
+}
+
+pub async fn start_move_task_allows_one_active_task_per_source(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let task = |handle: &str, source: &str| MoveTaskRecord {
+        handle: handle.to_string(),
+        source_arn: source.to_string(),
+        destination_arn: None,
+        max_per_second: None,
+        status: "RUNNING".to_string(),
+        moved: 0,
+        to_move: 1,
+        failure_reason: None,
+        started_at: T,
+    };
+    assert!(store.start_move_task(task("h1", "arn:a")).await?);
+    assert!(!store.start_move_task(task("h2", "arn:a")).await?);
+    assert!(store.start_move_task(task("h3", "arn:b")).await?);
+    // A cancelling task still blocks; a finished one does not.
+    let cancelling = MoveTaskRecord {
+        status: "CANCELLING".to_string(),
+        ..task("h1", "arn:a")
+    };
+    assert!(
+        store
+            .update_move_task(cancelling.clone(), "RUNNING")
+            .await?
+    );
+    assert!(!store.start_move_task(task("h4", "arn:a")).await?);
+    let cancelled = MoveTaskRecord {
+        status: "CANCELLED".to_string(),
+        ..cancelling
+    };
+    assert!(store.update_move_task(cancelled, "CANCELLING").await?);
+    assert!(store.start_move_task(task("h5", "arn:a")).await?);
+    let handles: Vec<String> = store
+        .list_move_tasks(Some("arn:a"))
+        .await?
+        .into_iter()
+        .map(|t| t.handle)
+        .collect();
+    assert_eq!(handles.len(), 2);
+    assert!(handles.contains(&"h1".to_string()) && handles.contains(&"h5".to_string()));
+    Ok(())
+}
+
+pub async fn queues_after_visits_every_queue_by_id(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    // The same name in several accounts: a cursor by name alone could skip some.
+    let mut created = Vec::new();
+    for account in ["111111111111", "222222222222", "333333333333"] {
+        for name in ["a", "b"] {
+            created.push(create_in(&store, account, name, false).await?.id);
+        }
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.queues_after(after, 2).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        seen.extend(page.iter().map(|q| q.id));
+    }
+    created.sort_unstable();
+    assert_eq!(seen, created);
     Ok(())
 }
 

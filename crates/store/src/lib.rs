@@ -161,6 +161,15 @@ impl Store {
     ) -> Result<Vec<QueueRecord>> {
         self.0.list_queues(account, prefix, after, limit).await
     }
+    /// Queues of every account with an id above `after`, by id, at most `limit`: a cursor
+    /// that never skips a queue, for work that visits them all.
+    pub async fn queues_after(
+        &self,
+        after: Option<QueueId>,
+        limit: usize,
+    ) -> Result<Vec<QueueRecord>> {
+        self.0.queues_after(after, limit).await
+    }
     /// Returns the updated record, or `None` when the queue does not exist.
     pub async fn update_queue(
         &self,
@@ -229,6 +238,11 @@ impl Store {
         self.0.count_messages_before(queue, sent_before).await
     }
 
+    /// Inserts a new move task unless its source already has one that is `RUNNING` or
+    /// `CANCELLING`; returns whether it did. Atomic across nodes sharing the store.
+    pub async fn start_move_task(&self, task: MoveTaskRecord) -> Result<bool> {
+        self.0.start_move_task(task).await
+    }
     /// Inserts or replaces a move task (keyed by handle).
     pub async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()> {
         self.0.put_move_task(task).await
@@ -286,6 +300,7 @@ trait Backend: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<QueueRecord>>;
+    async fn queues_after(&self, after: Option<QueueId>, limit: usize) -> Result<Vec<QueueRecord>>;
     async fn update_queue(&self, id: QueueId, update: QueueUpdate) -> Result<Option<QueueRecord>>;
     async fn delete_queue(&self, id: QueueId, now: Millis) -> Result<bool>;
 
@@ -314,6 +329,7 @@ trait Backend: Send + Sync + 'static {
     async fn move_messages(&self, request: MoveRequest) -> Result<u64>;
     async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64>;
 
+    async fn start_move_task(&self, task: MoveTaskRecord) -> Result<bool>;
     async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()>;
     async fn list_move_tasks(&self, source_arn: Option<&str>) -> Result<Vec<MoveTaskRecord>>;
     async fn update_move_task(&self, task: MoveTaskRecord, expected_status: &str) -> Result<bool>;

@@ -59,6 +59,21 @@ impl QueueCache {
         self.by_account.get(account)?.get(name).cloned()
     }
 
+    /// Records with an id above `after`, by id, at most `limit`.
+    pub(crate) fn after_id(&self, after: Option<QueueId>, limit: usize) -> Vec<QueueRecord> {
+        let mut ids: Vec<QueueId> = self
+            .by_id
+            .keys()
+            .copied()
+            .filter(|id| after.is_none_or(|after| *id > after))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .take(limit)
+            .filter_map(|id| self.get_by_id(id))
+            .collect()
+    }
+
     pub(crate) fn get_by_id(&self, id: QueueId) -> Option<QueueRecord> {
         let (account, name) = self.by_id.get(&id)?;
         self.get(account, name)

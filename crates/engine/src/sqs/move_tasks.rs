@@ -69,29 +69,17 @@ impl Engine {
             ));
         }
 
-        let _guard = self.inner.sqs.move_tasks.lock().await;
-        let tasks = self
-            .store()
-            .list_move_tasks(Some(&input.source_arn))
-            .await?;
-        if tasks
-            .iter()
-            .any(|t| t.status == RUNNING || t.status == CANCELLING)
-        {
-            return Err(Error::InvalidParameterValue(
-                "There is already a task running. Only one active task is allowed for a source \
-                 queue arn at a given time."
-                    .to_string(),
-            ));
-        }
         let now = self.now();
         let handle = encode_handle(&TaskHandle {
             task_id: uuid::Uuid::new_v4().to_string(),
             source_arn: input.source_arn.clone(),
         });
         let to_move = self.store().count_messages_before(source.id, now).await?;
-        self.store()
-            .put_move_task(MoveTaskRecord {
+        // The store refuses a second active task for the source atomically, so two nodes
+        // (or two requests) starting one at the same moment cannot both succeed.
+        let started = self
+            .store()
+            .start_move_task(MoveTaskRecord {
                 handle: handle.clone(),
                 source_arn: input.source_arn.clone(),
                 destination_arn,
@@ -103,6 +91,13 @@ impl Engine {
                 started_at: now,
             })
             .await?;
+        if !started {
+            return Err(Error::InvalidParameterValue(
+                "There is already a task running. Only one active task is allowed for a source \
+                 queue arn at a given time."
+                    .to_string(),
+            ));
+        }
         tracing::info!(source = %input.source_arn, to_move, "message move task started");
         Ok(handle)
     }

@@ -10,14 +10,10 @@ use std::sync::{Arc, Mutex};
 use store::QueueId;
 use tokio::sync::Notify;
 
-/// SQS state that lives only in this process.
+/// SQS state that lives only in this process: the long-poll notifiers.
 #[derive(Debug, Default)]
 pub(crate) struct SqsState {
     notifiers: Mutex<HashMap<QueueId, Arc<Notify>>>,
-    /// Serialises StartMessageMoveTask on this node, so two concurrent starts for one
-    /// source do not both find no running task. (Cancels and the worker's progress
-    /// updates are conditional writes in the store instead, which hold across nodes.)
-    pub(crate) move_tasks: tokio::sync::Mutex<()>,
 }
 
 impl SqsState {

@@ -289,21 +289,29 @@ impl Engine {
         Ok(self.store().get_queue(&queue.account, &queue.name).await?)
     }
 
-    /// Every queue of `account` (all accounts when `None`), in name order.
+    /// Every queue of `account` (in name order), or of all accounts (in id order) when
+    /// `None`.
     pub(crate) async fn all_queues(&self, account: Option<&str>) -> Result<Vec<QueueRecord>> {
         const PAGE: usize = 1000;
         let mut queues: Vec<QueueRecord> = Vec::new();
         loop {
-            let after = queues.last().map(|q| q.name.clone());
-            let page = self
-                .store()
-                .list_queues(account, "", after.as_deref(), PAGE)
-                .await?;
+            // Names are unique within an account, so a name cursor is exact there; across
+            // accounts the same name repeats, so the id is the cursor.
+            let page = match account {
+                Some(account) => {
+                    let after = queues.last().map(|q| q.name.clone());
+                    self.store()
+                        .list_queues(Some(account), "", after.as_deref(), PAGE)
+                        .await?
+                }
+                None => {
+                    let after = queues.last().map(|q| q.id);
+                    self.store().queues_after(after, PAGE).await?
+                }
+            };
             let done = page.len() < PAGE;
             queues.extend(page);
-            // With several accounts the same name can repeat across a page boundary; the
-            // `after` cursor is by name, so stop rather than loop if no progress is made.
-            if done || queues.last().map(|q| &q.name) == after.as_ref() {
+            if done {
                 return Ok(queues);
             }
         }

@@ -500,6 +500,11 @@ impl Backend for PostgresBackend {
         ops::list_queues(&client, account, prefix, after, limit).await
     }
 
+    async fn queues_after(&self, after: Option<QueueId>, limit: usize) -> Result<Vec<QueueRecord>> {
+        let client = self.client().await?;
+        ops::queues_after(&client, after, limit).await
+    }
+
     async fn update_queue(&self, id: QueueId, update: QueueUpdate) -> Result<Option<QueueRecord>> {
         retrying!(self.update_queue_once(id, &update).await)
     }
@@ -592,6 +597,11 @@ impl Backend for PostgresBackend {
     async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64> {
         let client = self.client().await?;
         ops::count_messages_before(&client, queue, sent_before).await
+    }
+
+    async fn start_move_task(&self, task: MoveTaskRecord) -> Result<bool> {
+        let client = self.client().await?;
+        ops::start_move_task(&client, &task).await
     }
 
     async fn put_move_task(&self, task: MoveTaskRecord) -> Result<()> {

@@ -1139,6 +1139,50 @@ pub(crate) async fn put_move_task<C: GenericClient>(
     Ok(())
 }
 
+/// Inserts a task unless its source has an active one (a partial unique index decides).
+pub(crate) async fn start_move_task<C: GenericClient>(
+    client: &C,
+    task: &MoveTaskRecord,
+) -> Result<bool> {
+    let (max_per_second, moved, to_move) = task_params(task);
+    let inserted = execute(
+        client,
+        "INSERT INTO move_tasks (handle, source_arn, destination_arn, max_per_second, status, \
+         moved, to_move, failure_reason, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
+        &[
+            &task.handle,
+            &task.source_arn,
+            &task.destination_arn,
+            &max_per_second,
+            &task.status,
+            &moved,
+            &to_move,
+            &task.failure_reason,
+            &task.started_at,
+        ],
+    )
+    .await?;
+    Ok(inserted > 0)
+}
+
+pub(crate) async fn queues_after<C: GenericClient>(
+    client: &C,
+    after: Option<QueueId>,
+    max: usize,
+) -> Result<Vec<QueueRecord>> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {QUEUE_COLUMNS} FROM queues WHERE ($1::int8 IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2"
+        ),
+        &[&after, &limit(max)],
+    )
+    .await?;
+    rows.iter().map(queue_record).collect()
+}
+
 pub(crate) async fn update_move_task<C: GenericClient>(
     client: &C,
     task: &MoveTaskRecord,

@@ -117,6 +117,12 @@ const MIGRATIONS: &[&str] = &[
         expires_at BIGINT NOT NULL
     );
     "#,
+    // 2: at most one active move task per source queue, enforced by the database so that
+    // two nodes starting one at the same moment cannot both succeed.
+    r#"
+    CREATE UNIQUE INDEX move_tasks_one_active_per_source ON move_tasks (source_arn)
+        WHERE status IN ('RUNNING', 'CANCELLING');
+    "#,
 ];
 
 /// Brings the database up to the latest schema. Holds the migration lock for the whole

@@ -279,6 +279,10 @@ impl Backend for SqliteBackend {
         Ok(self.cached(|cache| cache.list(account, prefix, after, limit)))
     }
 
+    async fn queues_after(&self, after: Option<QueueId>, limit: usize) -> Result<Vec<QueueRecord>> {
+        Ok(self.cached(|cache| cache.after_id(after, limit)))
+    }
+
     async fn update_queue(&self, id: QueueId, update: QueueUpdate) -> Result<Option<QueueRecord>> {
         self.write(|reply| WriteOp::UpdateQueue(id, update, reply))
             .await
@@ -354,6 +358,11 @@ impl Backend for SqliteBackend {
 
     async fn count_messages_before(&self, queue: QueueId, sent_before: Millis) -> Result<u64> {
         self.read(move |connection| ops::count_messages_before(connection, queue, sent_before))
+            .await
+    }
+
+    async fn start_move_task(&self, task: MoveTaskRecord) -> Result<bool> {
+        self.write(|reply| WriteOp::StartMoveTask(task, reply))
             .await
     }
 

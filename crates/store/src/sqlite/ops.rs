@@ -791,6 +791,21 @@ pub(crate) fn put_move_task(connection: &Connection, task: MoveTaskRecord) -> Re
     Ok(())
 }
 
+/// Inserts a task unless its source has an active one (the writer makes this atomic).
+pub(crate) fn start_move_task(connection: &Connection, task: MoveTaskRecord) -> Result<bool> {
+    let active = connection
+        .prepare_cached(
+            "SELECT 1 FROM move_tasks WHERE source_arn = ?1 \
+             AND status IN ('RUNNING', 'CANCELLING')",
+        )?
+        .exists([&task.source_arn])?;
+    if active {
+        return Ok(false);
+    }
+    put_move_task(connection, task)?;
+    Ok(true)
+}
+
 /// Replaces the task only if its status is still `expected_status`.
 pub(crate) fn update_move_task(
     connection: &Connection,

@@ -43,6 +43,7 @@ pub(crate) enum WriteOp {
     ExpireDeduplication(Millis, Reply<u64>),
     MoveMessages(MoveRequest, Reply<u64>),
     PutMoveTask(MoveTaskRecord, Reply<()>),
+    StartMoveTask(MoveTaskRecord, Reply<bool>),
     UpdateMoveTask(MoveTaskRecord, String, Reply<bool>),
     AcquireLease(Lease, Reply<bool>),
 }
@@ -180,6 +181,7 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::ExpireDeduplication(_, reply) => answer(closed(), reply),
         WriteOp::MoveMessages(_, reply) => answer(closed(), reply),
         WriteOp::PutMoveTask(_, reply) => answer(closed(), reply),
+        WriteOp::StartMoveTask(_, reply) => answer(closed(), reply),
         WriteOp::UpdateMoveTask(_, _, reply) => answer(closed(), reply),
         WriteOp::AcquireLease(_, reply) => answer(closed(), reply),
     }
@@ -234,6 +236,9 @@ fn run_one(
             finish(ops::move_messages(connection, request), reply)
         }
         WriteOp::PutMoveTask(task, reply) => finish(ops::put_move_task(connection, task), reply),
+        WriteOp::StartMoveTask(task, reply) => {
+            finish(ops::start_move_task(connection, task), reply)
+        }
         WriteOp::UpdateMoveTask(task, expected, reply) => {
             finish(ops::update_move_task(connection, task, &expected), reply)
         }
