@@ -64,6 +64,11 @@ macro_rules! conformance_tests {
             queues_after_visits_every_queue_by_id,
             concurrent_sends_are_all_committed_with_distinct_sequences,
             data_survives_close_and_reopen,
+            roles_are_unique_regardless_of_case_and_survive_reopen,
+            list_roles_pages_by_name_with_path_prefix,
+            delete_role_is_refused_while_policies_remain,
+            role_changes_report_missing_roles_and_policies,
+            role_tags_merge_and_untag,
         );
     };
     (@each $backing:expr; $($name:ident),* $(,)?) => {
@@ -1280,5 +1285,222 @@ pub async fn data_survives_close_and_reopen(backing: &dyn Backing) -> Result<()>
         .send_messages(queue.id, vec![message("m4", T + 3)])
         .await?;
     assert!(next[0].sequence > rest.messages[0].receipt.sequence);
+    Ok(())
+}
+
+fn role(name: &str, path: &str) -> RoleRecord {
+    RoleRecord {
+        account: ACCOUNT.to_string(),
+        name: name.to_string(),
+        path: path.to_string(),
+        role_id: format!("AROA{:0>17}", name.len()),
+        assume_role_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_string(),
+        description: Some(format!("role {name}")),
+        max_session_duration: 3600,
+        tags: vec![("team".to_string(), "a".to_string())],
+        created_at: T,
+    }
+}
+
+async fn create_role(store: &Store, name: &str, path: &str) -> Result<RoleRecord> {
+    match store.create_role(role(name, path)).await? {
+        CreateRoleOutcome::Created(record) => Ok(record),
+        other => panic!("creating role {name} gave {other:?}"),
+    }
+}
+
+pub async fn roles_are_unique_regardless_of_case_and_survive_reopen(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    let created = create_role(&store, "Lambda-Exec", "/service/").await?;
+    assert_eq!(created, role("Lambda-Exec", "/service/"));
+    let again = store.create_role(role("lambda-exec", "/")).await?;
+    assert_eq!(again, CreateRoleOutcome::Exists(created.clone()));
+    assert_eq!(
+        store.get_role(ACCOUNT, "LAMBDA-EXEC").await?,
+        Some(created.clone())
+    );
+    assert_eq!(store.get_role("111111111111", "Lambda-Exec").await?, None);
+    assert_eq!(store.get_role(ACCOUNT, "Lambda-Exec\0").await?, None);
+    store
+        .change_role(
+            ACCOUNT,
+            "Lambda-Exec",
+            RoleChange::PutInlinePolicy {
+                name: "logs".to_string(),
+                document: "{}".to_string(),
+            },
+        )
+        .await?;
+    drop(store);
+    let store = backing.open().await?;
+    assert_eq!(store.get_role(ACCOUNT, "Lambda-Exec").await?, Some(created));
+    let policies = store.role_policies(ACCOUNT, "lambda-exec").await?;
+    assert_eq!(
+        policies.map(|p| p.inline),
+        Some(vec![("logs".to_string(), "{}".to_string())])
+    );
+    Ok(())
+}
+
+pub async fn list_roles_pages_by_name_with_path_prefix(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    for (name, path) in [
+        ("b", "/"),
+        ("A", "/app/"),
+        ("c", "/app/x/"),
+        ("d", "/application/"),
+        ("e", "/other/"),
+    ] {
+        create_role(&store, name, path).await?;
+    }
+    let names = |roles: Vec<RoleRecord>| roles.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.list_roles(ACCOUNT, "/", None, 100).await?),
+        ["A", "b", "c", "d", "e"]
+    );
+    assert_eq!(
+        names(store.list_roles(ACCOUNT, "/", None, 2).await?),
+        ["A", "b"]
+    );
+    assert_eq!(
+        names(store.list_roles(ACCOUNT, "/", Some("B"), 2).await?),
+        ["c", "d"]
+    );
+    assert_eq!(
+        names(store.list_roles(ACCOUNT, "/app/", None, 100).await?),
+        ["A", "c"]
+    );
+    assert_eq!(
+        names(store.list_roles(ACCOUNT, "/app", None, 100).await?),
+        ["A", "c", "d"]
+    );
+    assert!(
+        store
+            .list_roles("111111111111", "/", None, 100)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn delete_role_is_refused_while_policies_remain(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    create_role(&store, "r", "/").await?;
+    let arn = "arn:aws:iam::aws:policy/ReadOnlyAccess".to_string();
+    let outcome = store
+        .change_role(ACCOUNT, "r", RoleChange::AttachPolicy(arn.clone()))
+        .await?;
+    assert_eq!(outcome, RoleChangeOutcome::Changed);
+    store
+        .change_role(
+            ACCOUNT,
+            "r",
+            RoleChange::PutInlinePolicy {
+                name: "p".to_string(),
+                document: "{}".to_string(),
+            },
+        )
+        .await?;
+    assert_eq!(
+        store.delete_role(ACCOUNT, "r").await?,
+        DeleteRoleOutcome::HasAttachedPolicies
+    );
+    store
+        .change_role(ACCOUNT, "r", RoleChange::DetachPolicy(arn))
+        .await?;
+    assert_eq!(
+        store.delete_role(ACCOUNT, "r").await?,
+        DeleteRoleOutcome::HasInlinePolicies
+    );
+    store
+        .change_role(
+            ACCOUNT,
+            "r",
+            RoleChange::DeleteInlinePolicy("p".to_string()),
+        )
+        .await?;
+    assert!(store.get_role(ACCOUNT, "r").await?.is_some());
+    assert_eq!(
+        store.delete_role(ACCOUNT, "R").await?,
+        DeleteRoleOutcome::Deleted
+    );
+    assert_eq!(store.get_role(ACCOUNT, "r").await?, None);
+    assert_eq!(
+        store.delete_role(ACCOUNT, "r").await?,
+        DeleteRoleOutcome::NoSuchRole
+    );
+    assert_eq!(store.role_policies(ACCOUNT, "r").await?, None);
+    Ok(())
+}
+
+pub async fn role_changes_report_missing_roles_and_policies(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let outcome = store
+        .change_role(ACCOUNT, "none", RoleChange::AttachPolicy("arn".to_string()))
+        .await?;
+    assert_eq!(outcome, RoleChangeOutcome::NoSuchRole);
+    create_role(&store, "r", "/").await?;
+    for change in [
+        RoleChange::DetachPolicy("arn:aws:iam::aws:policy/X".to_string()),
+        RoleChange::DeleteInlinePolicy("p".to_string()),
+    ] {
+        assert_eq!(
+            store.change_role(ACCOUNT, "r", change).await?,
+            RoleChangeOutcome::NoSuchPolicy
+        );
+    }
+    // Attaching twice keeps one attachment; putting twice replaces the document.
+    for arn in ["arn:b", "arn:a", "arn:b"] {
+        store
+            .change_role(ACCOUNT, "r", RoleChange::AttachPolicy(arn.to_string()))
+            .await?;
+    }
+    for document in ["{\"v\":1}", "{\"v\":2}"] {
+        store
+            .change_role(
+                ACCOUNT,
+                "r",
+                RoleChange::PutInlinePolicy {
+                    name: "p".to_string(),
+                    document: document.to_string(),
+                },
+            )
+            .await?;
+    }
+    let policies = store.role_policies(ACCOUNT, "r").await?;
+    assert_eq!(
+        policies,
+        Some(RolePolicies {
+            attached: vec!["arn:a".to_string(), "arn:b".to_string()],
+            inline: vec![("p".to_string(), "{\"v\":2}".to_string())],
+        })
+    );
+    Ok(())
+}
+
+pub async fn role_tags_merge_and_untag(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    create_role(&store, "r", "/").await?;
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    store
+        .change_role(
+            ACCOUNT,
+            "r",
+            RoleChange::Tag(vec![pair("env", "dev"), pair("team", "b")]),
+        )
+        .await?;
+    let tags = store.get_role(ACCOUNT, "r").await?.map(|r| r.tags);
+    assert_eq!(tags, Some(vec![pair("team", "b"), pair("env", "dev")]));
+    store
+        .change_role(
+            ACCOUNT,
+            "r",
+            RoleChange::Untag(vec!["team".to_string(), "absent".to_string()]),
+        )
+        .await?;
+    let tags = store.get_role(ACCOUNT, "r").await?.map(|r| r.tags);
+    assert_eq!(tags, Some(vec![pair("env", "dev")]));
     Ok(())
 }

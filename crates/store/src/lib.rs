@@ -275,6 +275,44 @@ impl Store {
         self.0.acquire_lease(name, holder, now, ttl).await
     }
 
+    /// Inserts a role unless one of the same name (in any ASCII case) exists.
+    pub async fn create_role(&self, role: RoleRecord) -> Result<CreateRoleOutcome> {
+        self.0.create_role(role).await
+    }
+    /// The role of `account` named `name`, ignoring ASCII case.
+    pub async fn get_role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>> {
+        self.0.get_role(account, name).await
+    }
+    /// Roles of `account` whose path starts with `path_prefix`, ordered by name regardless
+    /// of case, names (ignoring case) strictly after `after`, at most `limit`.
+    pub async fn list_roles(
+        &self,
+        account: &str,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RoleRecord>> {
+        self.0.list_roles(account, path_prefix, after, limit).await
+    }
+    /// Deletes a role that has no attached or inline policies left, atomically: a policy
+    /// attached concurrently either lands before (and the delete is refused) or fails.
+    pub async fn delete_role(&self, account: &str, name: &str) -> Result<DeleteRoleOutcome> {
+        self.0.delete_role(account, name).await
+    }
+    /// Applies one change to a role's policies or tags, in one commit.
+    pub async fn change_role(
+        &self,
+        account: &str,
+        name: &str,
+        change: RoleChange,
+    ) -> Result<RoleChangeOutcome> {
+        self.0.change_role(account, name, change).await
+    }
+    /// The policies of a role, or `None` when the role does not exist.
+    pub async fn role_policies(&self, account: &str, name: &str) -> Result<Option<RolePolicies>> {
+        self.0.role_policies(account, name).await
+    }
+
     /// Wake-ups caused by other nodes sharing this store (messages sent, made visible or
     /// moved by them), for long polls waiting here. `None` for a backend with one writer:
     /// then every change is made by this process, which wakes its own waiters.
@@ -342,6 +380,24 @@ trait Backend: Send + Sync + 'static {
         ttl: Millis,
     ) -> Result<bool>;
     fn subscribe_wakeups(&self) -> Option<tokio::sync::broadcast::Receiver<Wakeup>>;
+
+    async fn create_role(&self, role: RoleRecord) -> Result<CreateRoleOutcome>;
+    async fn get_role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>>;
+    async fn list_roles(
+        &self,
+        account: &str,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RoleRecord>>;
+    async fn delete_role(&self, account: &str, name: &str) -> Result<DeleteRoleOutcome>;
+    async fn change_role(
+        &self,
+        account: &str,
+        name: &str,
+        change: RoleChange,
+    ) -> Result<RoleChangeOutcome>;
+    async fn role_policies(&self, account: &str, name: &str) -> Result<Option<RolePolicies>>;
 }
 
 #[cfg(test)]

@@ -267,3 +267,84 @@ pub enum Wakeup {
     /// every waiter should look again.
     All,
 }
+
+/// An IAM role as stored. Role names are unique within an account regardless of ASCII
+/// case (IAM's rule); lookups by name ignore ASCII case too. The documents are opaque
+/// JSON text; the store does not interpret them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRecord {
+    pub account: String,
+    pub name: String,
+    pub path: String,
+    pub role_id: String,
+    pub assume_role_policy: String,
+    pub description: Option<String>,
+    pub max_session_duration: i64,
+    /// Tags in the order they were first set.
+    pub tags: Vec<(String, String)>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateRoleOutcome {
+    Created(RoleRecord),
+    /// A role of that name (in any ASCII case) already exists.
+    Exists(RoleRecord),
+}
+
+/// One change to a role's policies or tags (see [`crate::Store::change_role`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleChange {
+    /// Attaches a managed policy by ARN; attaching it again changes nothing.
+    AttachPolicy(String),
+    /// Detaches a managed policy; [`RoleChangeOutcome::NoSuchPolicy`] when not attached.
+    DetachPolicy(String),
+    /// Adds or replaces the inline policy of that name.
+    PutInlinePolicy { name: String, document: String },
+    /// Deletes an inline policy; [`RoleChangeOutcome::NoSuchPolicy`] when absent.
+    DeleteInlinePolicy(String),
+    /// Adds tags, replacing the values of keys already present.
+    Tag(Vec<(String, String)>),
+    /// Removes tags by key; absent keys are ignored.
+    Untag(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleChangeOutcome {
+    Changed,
+    NoSuchRole,
+    NoSuchPolicy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteRoleOutcome {
+    Deleted,
+    NoSuchRole,
+    /// Managed policies are still attached; nothing was deleted.
+    HasAttachedPolicies,
+    /// Inline policies still exist; nothing was deleted.
+    HasInlinePolicies,
+}
+
+/// The policies of one role: attached managed policy ARNs and inline policies (name and
+/// document), each sorted by ARN or name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RolePolicies {
+    pub attached: Vec<String>,
+    pub inline: Vec<(String, String)>,
+}
+
+/// The key role names are unique under: IAM does not distinguish names by case.
+pub fn role_name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// `tags` with `new` added: a key already present keeps its place and takes the new value.
+pub(crate) fn merge_tags(tags: &mut Vec<(String, String)>, new: Vec<(String, String)>) {
+    for (key, value) in new {
+        match tags.iter_mut().find(|(existing, _)| *existing == key) {
+            Some(slot) => slot.1 = value,
+            None => tags.push((key, value)),
+        }
+    }
+}

@@ -276,6 +276,27 @@ impl PostgresBackend {
         Ok(record)
     }
 
+    async fn delete_role_once(&self, account: &str, name: &str) -> Result<DeleteRoleOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await?;
+        let outcome = ops::delete_role(&transaction, account, name).await?;
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn change_role_once(
+        &self,
+        account: &str,
+        name: &str,
+        change: &RoleChange,
+    ) -> Result<RoleChangeOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await?;
+        let outcome = ops::change_role(&transaction, account, name, change).await?;
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
     async fn delete_queue_once(&self, id: QueueId, now: Millis) -> Result<bool> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
@@ -635,5 +656,59 @@ impl Backend for PostgresBackend {
 
     fn subscribe_wakeups(&self) -> Option<broadcast::Receiver<Wakeup>> {
         Some(self.wakeups.subscribe())
+    }
+
+    async fn create_role(&self, role: RoleRecord) -> Result<CreateRoleOutcome> {
+        let client = self.client().await?;
+        retrying!(ops::create_role(&client, &role).await)
+    }
+
+    async fn get_role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>> {
+        if has_nul(&[account, name]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::get_role(&client, account, name).await
+    }
+
+    async fn list_roles(
+        &self,
+        account: &str,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RoleRecord>> {
+        if has_nul(&[account, path_prefix, after.unwrap_or("")]) {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        ops::list_roles(&client, account, path_prefix, after, limit).await
+    }
+
+    async fn delete_role(&self, account: &str, name: &str) -> Result<DeleteRoleOutcome> {
+        if has_nul(&[account, name]) {
+            return Ok(DeleteRoleOutcome::NoSuchRole);
+        }
+        retrying!(self.delete_role_once(account, name).await)
+    }
+
+    async fn change_role(
+        &self,
+        account: &str,
+        name: &str,
+        change: RoleChange,
+    ) -> Result<RoleChangeOutcome> {
+        if has_nul(&[account, name]) {
+            return Ok(RoleChangeOutcome::NoSuchRole);
+        }
+        retrying!(self.change_role_once(account, name, &change).await)
+    }
+
+    async fn role_policies(&self, account: &str, name: &str) -> Result<Option<RolePolicies>> {
+        if has_nul(&[account, name]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::role_policies(&client, account, name).await
     }
 }

@@ -1261,3 +1261,288 @@ pub(crate) async fn acquire_lease<C: GenericClient>(
     .await?;
     Ok(taken > 0)
 }
+
+// ---- IAM roles ----
+
+const ROLE_COLUMNS: &str = "account, name, path, role_id, assume_role_policy, description, \
+     max_session_duration, tags, created_at";
+
+fn role_from_row(row: &Row) -> Result<RoleRecord> {
+    let name: String = row.try_get(1)?;
+    let tags: String = row.try_get(7)?;
+    Ok(RoleRecord {
+        account: row.try_get(0)?,
+        path: row.try_get(2)?,
+        role_id: row.try_get(3)?,
+        assume_role_policy: row.try_get(4)?,
+        description: row.try_get(5)?,
+        max_session_duration: row.try_get(6)?,
+        tags: parse_tags(&tags, &name)?,
+        created_at: row.try_get(8)?,
+        name,
+    })
+}
+
+fn parse_tags(json: &str, role: &str) -> Result<Vec<(String, String)>> {
+    serde_json::from_str(json)
+        .map_err(|error| Error::Corrupt(format!("tags of role {role}: {error}")))
+}
+
+fn tags_json(tags: &[(String, String)]) -> Result<String> {
+    serde_json::to_string(tags).map_err(|error| Error::Corrupt(format!("encoding tags: {error}")))
+}
+
+pub(crate) async fn get_role<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<Option<RoleRecord>> {
+    let row = query_opt(
+        client,
+        &format!("SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = $1 AND name_key = $2"),
+        &[&account, &role_name_key(name)],
+    )
+    .await?;
+    row.as_ref().map(role_from_row).transpose()
+}
+
+/// One statement: a concurrent create of the same name on another node loses the insert
+/// and reads the winner's role.
+pub(crate) async fn create_role<C: GenericClient>(
+    client: &C,
+    role: &RoleRecord,
+) -> Result<CreateRoleOutcome> {
+    let inserted = execute(
+        client,
+        "INSERT INTO iam_roles (account, name_key, name, path, role_id, assume_role_policy, \
+         description, max_session_duration, tags, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (account, name_key) DO NOTHING",
+        &[
+            &role.account,
+            &role_name_key(&role.name),
+            &role.name,
+            &role.path,
+            &role.role_id,
+            &role.assume_role_policy,
+            &role.description,
+            &role.max_session_duration,
+            &tags_json(&role.tags)?,
+            &role.created_at,
+        ],
+    )
+    .await?;
+    if inserted > 0 {
+        return Ok(CreateRoleOutcome::Created(role.clone()));
+    }
+    match get_role(client, &role.account, &role.name).await? {
+        Some(existing) => Ok(CreateRoleOutcome::Exists(existing)),
+        // Deleted again between the insert and the read: report it as existing anyway,
+        // as it did when the insert ran.
+        None => Ok(CreateRoleOutcome::Exists(role.clone())),
+    }
+}
+
+/// Locks the role's row for the rest of the transaction and returns its tags, or `None`
+/// when it does not exist. Every change to a role's policies takes this lock first, so a
+/// DeleteRole and an AttachRolePolicy on two nodes run one after the other.
+async fn lock_role<C: GenericClient>(
+    client: &C,
+    account: &str,
+    key: &str,
+) -> Result<Option<String>> {
+    let row = query_opt(
+        client,
+        "SELECT tags FROM iam_roles WHERE account = $1 AND name_key = $2 FOR UPDATE",
+        &[&account, &key],
+    )
+    .await?;
+    row.map(|row| row.try_get(0))
+        .transpose()
+        .map_err(Error::from)
+}
+
+/// Runs inside a transaction the caller opened.
+pub(crate) async fn delete_role<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<DeleteRoleOutcome> {
+    let key = role_name_key(name);
+    if lock_role(client, account, &key).await?.is_none() {
+        return Ok(DeleteRoleOutcome::NoSuchRole);
+    }
+    let attached = query_opt(
+        client,
+        "SELECT 1 FROM iam_role_attached_policies WHERE account = $1 AND role_key = $2 LIMIT 1",
+        &[&account, &key],
+    )
+    .await?;
+    if attached.is_some() {
+        return Ok(DeleteRoleOutcome::HasAttachedPolicies);
+    }
+    let inline = query_opt(
+        client,
+        "SELECT 1 FROM iam_role_inline_policies WHERE account = $1 AND role_key = $2 LIMIT 1",
+        &[&account, &key],
+    )
+    .await?;
+    if inline.is_some() {
+        return Ok(DeleteRoleOutcome::HasInlinePolicies);
+    }
+    execute(
+        client,
+        "DELETE FROM iam_roles WHERE account = $1 AND name_key = $2",
+        &[&account, &key],
+    )
+    .await?;
+    Ok(DeleteRoleOutcome::Deleted)
+}
+
+/// Runs inside a transaction the caller opened.
+pub(crate) async fn change_role<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+    change: &RoleChange,
+) -> Result<RoleChangeOutcome> {
+    let key = role_name_key(name);
+    let Some(tags) = lock_role(client, account, &key).await? else {
+        return Ok(RoleChangeOutcome::NoSuchRole);
+    };
+    let changed = match change {
+        RoleChange::AttachPolicy(arn) => {
+            execute(
+                client,
+                "INSERT INTO iam_role_attached_policies (account, role_key, policy_arn) \
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&account, &key, arn],
+            )
+            .await?;
+            true
+        }
+        RoleChange::DetachPolicy(arn) => {
+            execute(
+                client,
+                "DELETE FROM iam_role_attached_policies \
+                 WHERE account = $1 AND role_key = $2 AND policy_arn = $3",
+                &[&account, &key, arn],
+            )
+            .await?
+                > 0
+        }
+        RoleChange::PutInlinePolicy { name, document } => {
+            execute(
+                client,
+                "INSERT INTO iam_role_inline_policies (account, role_key, policy_name, document) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (account, role_key, policy_name) \
+                 DO UPDATE SET document = excluded.document",
+                &[&account, &key, name, document],
+            )
+            .await?;
+            true
+        }
+        RoleChange::DeleteInlinePolicy(name) => {
+            execute(
+                client,
+                "DELETE FROM iam_role_inline_policies \
+                 WHERE account = $1 AND role_key = $2 AND policy_name = $3",
+                &[&account, &key, name],
+            )
+            .await?
+                > 0
+        }
+        RoleChange::Tag(new) => {
+            let mut tags = parse_tags(&tags, name)?;
+            merge_tags(&mut tags, new.clone());
+            set_role_tags(client, account, &key, &tags).await?;
+            true
+        }
+        RoleChange::Untag(keys) => {
+            let mut tags = parse_tags(&tags, name)?;
+            tags.retain(|(tag, _)| !keys.contains(tag));
+            set_role_tags(client, account, &key, &tags).await?;
+            true
+        }
+    };
+    Ok(if changed {
+        RoleChangeOutcome::Changed
+    } else {
+        RoleChangeOutcome::NoSuchPolicy
+    })
+}
+
+async fn set_role_tags<C: GenericClient>(
+    client: &C,
+    account: &str,
+    key: &str,
+    tags: &[(String, String)],
+) -> Result<()> {
+    execute(
+        client,
+        "UPDATE iam_roles SET tags = $3 WHERE account = $1 AND name_key = $2",
+        &[&account, &key, &tags_json(tags)?],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn list_roles<C: GenericClient>(
+    client: &C,
+    account: &str,
+    path_prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<RoleRecord>> {
+    let after = after.map(role_name_key);
+    let limit = limit.min(i64::MAX as usize) as i64;
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = $1 \
+             AND starts_with(path, $2) AND ($3::text IS NULL OR name_key > $3) \
+             ORDER BY name_key LIMIT $4"
+        ),
+        &[&account, &path_prefix, &after, &limit],
+    )
+    .await?;
+    rows.iter().map(role_from_row).collect()
+}
+
+pub(crate) async fn role_policies<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<Option<RolePolicies>> {
+    let key = role_name_key(name);
+    let exists = query_opt(
+        client,
+        "SELECT 1 FROM iam_roles WHERE account = $1 AND name_key = $2",
+        &[&account, &key],
+    )
+    .await?;
+    if exists.is_none() {
+        return Ok(None);
+    }
+    let attached = query(
+        client,
+        "SELECT policy_arn FROM iam_role_attached_policies \
+         WHERE account = $1 AND role_key = $2 ORDER BY policy_arn",
+        &[&account, &key],
+    )
+    .await?
+    .iter()
+    .map(|row| row.try_get(0))
+    .collect::<Result<Vec<String>, _>>()?;
+    let inline = query(
+        client,
+        "SELECT policy_name, document FROM iam_role_inline_policies \
+         WHERE account = $1 AND role_key = $2 ORDER BY policy_name",
+        &[&account, &key],
+    )
+    .await?
+    .iter()
+    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+    .collect::<Result<Vec<(String, String)>>>()?;
+    Ok(Some(RolePolicies { attached, inline }))
+}

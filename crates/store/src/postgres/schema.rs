@@ -123,6 +123,39 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX move_tasks_one_active_per_source ON move_tasks (source_arn)
         WHERE status IN ('RUNNING', 'CANCELLING');
     "#,
+    // 3: IAM roles with their attached (managed) and inline policies. `name_key` is the
+    // name in lower case: IAM role names are unique regardless of case.
+    r#"
+    CREATE TABLE iam_roles (
+        account              TEXT   COLLATE "C" NOT NULL,
+        name_key             TEXT   COLLATE "C" NOT NULL,
+        name                 TEXT   NOT NULL,
+        path                 TEXT   COLLATE "C" NOT NULL,
+        role_id              TEXT   NOT NULL,
+        assume_role_policy   TEXT   NOT NULL,
+        description          TEXT,
+        max_session_duration BIGINT NOT NULL,
+        -- JSON array of [key, value] pairs, in the order they were first set.
+        tags                 TEXT   NOT NULL,
+        created_at           BIGINT NOT NULL,
+        PRIMARY KEY (account, name_key)
+    );
+
+    CREATE TABLE iam_role_attached_policies (
+        account    TEXT COLLATE "C" NOT NULL,
+        role_key   TEXT COLLATE "C" NOT NULL,
+        policy_arn TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (account, role_key, policy_arn)
+    );
+
+    CREATE TABLE iam_role_inline_policies (
+        account     TEXT COLLATE "C" NOT NULL,
+        role_key    TEXT COLLATE "C" NOT NULL,
+        policy_name TEXT COLLATE "C" NOT NULL,
+        document    TEXT NOT NULL,
+        PRIMARY KEY (account, role_key, policy_name)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema. Holds the migration lock for the whole

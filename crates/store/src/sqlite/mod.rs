@@ -403,4 +403,52 @@ impl Backend for SqliteBackend {
         // This process is the only writer: it wakes its own waiters.
         None
     }
+
+    async fn create_role(&self, role: RoleRecord) -> Result<CreateRoleOutcome> {
+        self.write(|reply| WriteOp::CreateRole(role, reply)).await
+    }
+
+    async fn get_role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |connection| ops::get_role(connection, &account, &name))
+            .await
+    }
+
+    async fn list_roles(
+        &self,
+        account: &str,
+        path_prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RoleRecord>> {
+        let (account, path_prefix) = (account.to_string(), path_prefix.to_string());
+        let after = after.map(str::to_string);
+        self.read(move |connection| {
+            ops::list_roles(connection, &account, &path_prefix, after.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn delete_role(&self, account: &str, name: &str) -> Result<DeleteRoleOutcome> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(|reply| WriteOp::DeleteRole(account, name, reply))
+            .await
+    }
+
+    async fn change_role(
+        &self,
+        account: &str,
+        name: &str,
+        change: RoleChange,
+    ) -> Result<RoleChangeOutcome> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(|reply| WriteOp::ChangeRole(account, name, change, reply))
+            .await
+    }
+
+    async fn role_policies(&self, account: &str, name: &str) -> Result<Option<RolePolicies>> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |connection| ops::role_policies(connection, &account, &name))
+            .await
+    }
 }

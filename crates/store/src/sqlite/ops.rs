@@ -846,6 +846,200 @@ pub(crate) fn acquire_lease(connection: &Connection, lease: &super::writer::Leas
     Ok(taken > 0)
 }
 
+// ---- IAM roles ----
+
+const ROLE_COLUMNS: &str = "account, name, path, role_id, assume_role_policy, description, \
+     max_session_duration, tags, created_at";
+
+fn role_row(row: &Row<'_>) -> rusqlite::Result<(RoleRecord, String)> {
+    Ok((
+        RoleRecord {
+            account: row.get(0)?,
+            name: row.get(1)?,
+            path: row.get(2)?,
+            role_id: row.get(3)?,
+            assume_role_policy: row.get(4)?,
+            description: row.get(5)?,
+            max_session_duration: row.get(6)?,
+            tags: Vec::new(),
+            created_at: row.get(8)?,
+        },
+        row.get(7)?,
+    ))
+}
+
+fn role_with_tags((mut role, tags): (RoleRecord, String)) -> Result<RoleRecord> {
+    role.tags = parse_tags(&tags, &role.name)?;
+    Ok(role)
+}
+
+fn parse_tags(json: &str, role: &str) -> Result<Vec<(String, String)>> {
+    serde_json::from_str(json)
+        .map_err(|error| Error::Corrupt(format!("tags of role {role}: {error}")))
+}
+
+fn tags_json(tags: &[(String, String)]) -> Result<String> {
+    serde_json::to_string(tags).map_err(|error| Error::Corrupt(format!("encoding tags: {error}")))
+}
+
+pub(crate) fn get_role(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+) -> Result<Option<RoleRecord>> {
+    let row = connection
+        .prepare_cached(&format!(
+            "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 AND name_key = ?2"
+        ))?
+        .query_row(params![account, role_name_key(name)], role_row)
+        .optional()?;
+    row.map(role_with_tags).transpose()
+}
+
+pub(crate) fn create_role(connection: &Connection, role: RoleRecord) -> Result<CreateRoleOutcome> {
+    if let Some(existing) = get_role(connection, &role.account, &role.name)? {
+        return Ok(CreateRoleOutcome::Exists(existing));
+    }
+    connection
+        .prepare_cached(
+            "INSERT INTO iam_roles (account, name_key, name, path, role_id, assume_role_policy, \
+             description, max_session_duration, tags, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            role.account,
+            role_name_key(&role.name),
+            role.name,
+            role.path,
+            role.role_id,
+            role.assume_role_policy,
+            role.description,
+            role.max_session_duration,
+            tags_json(&role.tags)?,
+            role.created_at,
+        ])?;
+    Ok(CreateRoleOutcome::Created(role))
+}
+
+pub(crate) fn delete_role(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+) -> Result<DeleteRoleOutcome> {
+    let key = role_name_key(name);
+    let exists = connection
+        .prepare_cached("SELECT 1 FROM iam_roles WHERE account = ?1 AND name_key = ?2")?
+        .exists(params![account, key])?;
+    if !exists {
+        return Ok(DeleteRoleOutcome::NoSuchRole);
+    }
+    let attached = connection
+        .prepare_cached(
+            "SELECT 1 FROM iam_role_attached_policies WHERE account = ?1 AND role_key = ?2",
+        )?
+        .exists(params![account, key])?;
+    if attached {
+        return Ok(DeleteRoleOutcome::HasAttachedPolicies);
+    }
+    let inline = connection
+        .prepare_cached(
+            "SELECT 1 FROM iam_role_inline_policies WHERE account = ?1 AND role_key = ?2",
+        )?
+        .exists(params![account, key])?;
+    if inline {
+        return Ok(DeleteRoleOutcome::HasInlinePolicies);
+    }
+    connection
+        .prepare_cached("DELETE FROM iam_roles WHERE account = ?1 AND name_key = ?2")?
+        .execute(params![account, key])?;
+    Ok(DeleteRoleOutcome::Deleted)
+}
+
+pub(crate) fn change_role(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+    change: RoleChange,
+) -> Result<RoleChangeOutcome> {
+    let key = role_name_key(name);
+    let tags: Option<String> = connection
+        .prepare_cached("SELECT tags FROM iam_roles WHERE account = ?1 AND name_key = ?2")?
+        .query_row(params![account, key], |row| row.get(0))
+        .optional()?;
+    let Some(tags) = tags else {
+        return Ok(RoleChangeOutcome::NoSuchRole);
+    };
+    let changed = match change {
+        RoleChange::AttachPolicy(arn) => {
+            connection
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO iam_role_attached_policies \
+                     (account, role_key, policy_arn) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![account, key, arn])?;
+            true
+        }
+        RoleChange::DetachPolicy(arn) => {
+            connection
+                .prepare_cached(
+                    "DELETE FROM iam_role_attached_policies \
+                     WHERE account = ?1 AND role_key = ?2 AND policy_arn = ?3",
+                )?
+                .execute(params![account, key, arn])?
+                > 0
+        }
+        RoleChange::PutInlinePolicy { name, document } => {
+            connection
+                .prepare_cached(
+                    "INSERT INTO iam_role_inline_policies (account, role_key, policy_name, \
+                     document) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (account, role_key, policy_name) \
+                     DO UPDATE SET document = excluded.document",
+                )?
+                .execute(params![account, key, name, document])?;
+            true
+        }
+        RoleChange::DeleteInlinePolicy(name) => {
+            connection
+                .prepare_cached(
+                    "DELETE FROM iam_role_inline_policies \
+                     WHERE account = ?1 AND role_key = ?2 AND policy_name = ?3",
+                )?
+                .execute(params![account, key, name])?
+                > 0
+        }
+        RoleChange::Tag(new) => {
+            let mut tags = parse_tags(&tags, name)?;
+            merge_tags(&mut tags, new);
+            set_role_tags(connection, account, &key, &tags)?;
+            true
+        }
+        RoleChange::Untag(keys) => {
+            let mut tags = parse_tags(&tags, name)?;
+            tags.retain(|(tag, _)| !keys.contains(tag));
+            set_role_tags(connection, account, &key, &tags)?;
+            true
+        }
+    };
+    Ok(if changed {
+        RoleChangeOutcome::Changed
+    } else {
+        RoleChangeOutcome::NoSuchPolicy
+    })
+}
+
+fn set_role_tags(
+    connection: &Connection,
+    account: &str,
+    key: &str,
+    tags: &[(String, String)],
+) -> Result<()> {
+    connection
+        .prepare_cached("UPDATE iam_roles SET tags = ?3 WHERE account = ?1 AND name_key = ?2")?
+        .execute(params![account, key, tags_json(tags)?])?;
+    Ok(())
+}
+
 // ---- reads, on a pooled read connection ----
 
 pub(crate) fn message_counts(
@@ -919,4 +1113,60 @@ pub(crate) fn list_move_tasks(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(tasks)
+}
+
+pub(crate) fn list_roles(
+    connection: &Connection,
+    account: &str,
+    path_prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<RoleRecord>> {
+    let after = after.map(role_name_key);
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {ROLE_COLUMNS} FROM iam_roles WHERE account = ?1 \
+         AND substr(path, 1, length(?2)) = ?2 AND (?3 IS NULL OR name_key > ?3) \
+         ORDER BY name_key LIMIT ?4"
+    ))?;
+    let rows = statement
+        .query_map(
+            params![
+                account,
+                path_prefix,
+                after,
+                limit.min(i64::MAX as usize) as i64
+            ],
+            role_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(role_with_tags).collect()
+}
+
+pub(crate) fn role_policies(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+) -> Result<Option<RolePolicies>> {
+    let key = role_name_key(name);
+    let exists = connection
+        .prepare_cached("SELECT 1 FROM iam_roles WHERE account = ?1 AND name_key = ?2")?
+        .exists(params![account, key])?;
+    if !exists {
+        return Ok(None);
+    }
+    let attached = connection
+        .prepare_cached(
+            "SELECT policy_arn FROM iam_role_attached_policies \
+             WHERE account = ?1 AND role_key = ?2 ORDER BY policy_arn",
+        )?
+        .query_map(params![account, key], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    let inline = connection
+        .prepare_cached(
+            "SELECT policy_name, document FROM iam_role_inline_policies \
+             WHERE account = ?1 AND role_key = ?2 ORDER BY policy_name",
+        )?
+        .query_map(params![account, key], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
+    Ok(Some(RolePolicies { attached, inline }))
 }

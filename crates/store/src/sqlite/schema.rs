@@ -102,6 +102,39 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 3: IAM roles with their attached (managed) and inline policies. `name_key` is the
+    // name in lower case: IAM role names are unique regardless of case.
+    r#"
+    CREATE TABLE iam_roles (
+        account              TEXT    NOT NULL,
+        name_key             TEXT    NOT NULL,
+        name                 TEXT    NOT NULL,
+        path                 TEXT    NOT NULL,
+        role_id              TEXT    NOT NULL,
+        assume_role_policy   TEXT    NOT NULL,
+        description          TEXT,
+        max_session_duration INTEGER NOT NULL,
+        -- JSON array of [key, value] pairs, in the order they were first set.
+        tags                 TEXT    NOT NULL,
+        created_at           INTEGER NOT NULL,
+        PRIMARY KEY (account, name_key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_role_attached_policies (
+        account    TEXT NOT NULL,
+        role_key   TEXT NOT NULL,
+        policy_arn TEXT NOT NULL,
+        PRIMARY KEY (account, role_key, policy_arn)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE iam_role_inline_policies (
+        account     TEXT NOT NULL,
+        role_key    TEXT NOT NULL,
+        policy_name TEXT NOT NULL,
+        document    TEXT NOT NULL,
+        PRIMARY KEY (account, role_key, policy_name)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, all pending migrations in one transaction.

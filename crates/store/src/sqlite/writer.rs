@@ -46,6 +46,11 @@ pub(crate) enum WriteOp {
     StartMoveTask(MoveTaskRecord, Reply<bool>),
     UpdateMoveTask(MoveTaskRecord, String, Reply<bool>),
     AcquireLease(Lease, Reply<bool>),
+    CreateRole(RoleRecord, Reply<CreateRoleOutcome>),
+    /// Account and role name.
+    DeleteRole(String, String, Reply<DeleteRoleOutcome>),
+    /// Account, role name and the change.
+    ChangeRole(String, String, RoleChange, Reply<RoleChangeOutcome>),
 }
 
 /// Input of a lease operation (see [`crate::Store::acquire_lease`]).
@@ -184,6 +189,9 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::StartMoveTask(_, reply) => answer(closed(), reply),
         WriteOp::UpdateMoveTask(_, _, reply) => answer(closed(), reply),
         WriteOp::AcquireLease(_, reply) => answer(closed(), reply),
+        WriteOp::CreateRole(_, reply) => answer(closed(), reply),
+        WriteOp::DeleteRole(_, _, reply) => answer(closed(), reply),
+        WriteOp::ChangeRole(_, _, _, reply) => answer(closed(), reply),
     }
 }
 
@@ -244,6 +252,13 @@ fn run_one(
         }
         WriteOp::AcquireLease(lease, reply) => {
             finish(ops::acquire_lease(connection, &lease), reply)
+        }
+        WriteOp::CreateRole(role, reply) => finish(ops::create_role(connection, role), reply),
+        WriteOp::DeleteRole(account, name, reply) => {
+            finish(ops::delete_role(connection, &account, &name), reply)
+        }
+        WriteOp::ChangeRole(account, name, change, reply) => {
+            finish(ops::change_role(connection, &account, &name, change), reply)
         }
     };
     if failed {
