@@ -56,6 +56,27 @@ pub enum Error {
     /// `AWS.SimpleQueueService.UnsupportedOperation`.
     #[error("{0}")]
     UnsupportedOperation(String),
+    /// IAM `NoSuchEntity`: a role, inline policy or attachment that does not exist.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    /// IAM `EntityAlreadyExists`.
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    /// IAM `DeleteConflict`: a role that still has policies.
+    #[error("{0}")]
+    DeleteConflict(String),
+    /// IAM `MalformedPolicyDocument`: a document that is not a JSON object.
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    /// IAM `ValidationError`: a value breaks a parameter's length, range or pattern.
+    #[error("{0}")]
+    ValidationError(String),
+    /// IAM `InvalidInput`: for example an ARN that is not one.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// IAM `LimitExceeded`.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The store failed; the client sees a generic internal error, the log the detail.
     #[error("store: {0}")]
     Store(#[from] store::Error),

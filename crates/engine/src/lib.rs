@@ -5,6 +5,7 @@
 //!
 //! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
 //! - `error.rs`: the engine's one error enum, one variant per AWS error.
+//! - `iam/`: IAM roles and their policies, stored and returned but not enforced.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks) under one shutdown signal.
@@ -17,6 +18,7 @@
 
 pub mod clock;
 mod error;
+pub mod iam;
 pub mod sqs;
 mod workers;
 pub use workers::Workers;

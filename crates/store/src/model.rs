@@ -340,7 +340,7 @@ pub fn role_name_key(name: &str) -> String {
 }
 
 /// `tags` with `new` added: a key already present keeps its place and takes the new value.
-pub(crate) fn merge_tags(tags: &mut Vec<(String, String)>, new: Vec<(String, String)>) {
+pub fn merge_role_tags(tags: &mut Vec<(String, String)>, new: Vec<(String, String)>) {
     for (key, value) in new {
         match tags.iter_mut().find(|(existing, _)| *existing == key) {
             Some(slot) => slot.1 = value,

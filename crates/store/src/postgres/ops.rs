@@ -1454,7 +1454,7 @@ pub(crate) async fn change_role<C: GenericClient>(
         }
         RoleChange::Tag(new) => {
             let mut tags = parse_tags(&tags, name)?;
-            merge_tags(&mut tags, new.clone());
+            merge_role_tags(&mut tags, new.clone());
             set_role_tags(client, account, &key, &tags).await?;
             true
         }

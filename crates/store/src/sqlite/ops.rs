@@ -1010,7 +1010,7 @@ pub(crate) fn change_role(
         }
         RoleChange::Tag(new) => {
             let mut tags = parse_tags(&tags, name)?;
-            merge_tags(&mut tags, new);
+            merge_role_tags(&mut tags, new);
             set_role_tags(connection, account, &key, &tags)?;
             true
         }
