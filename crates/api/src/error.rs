@@ -225,6 +225,55 @@ impl Error {
                     true,
                     m.into(),
                 ),
+                E::NoSuchEntity(m) => (
+                    StatusCode::NOT_FOUND,
+                    "com.amazonaws.iam#NoSuchEntityException",
+                    "NoSuchEntity",
+                    true,
+                    m.into(),
+                ),
+                E::EntityAlreadyExists(m) => (
+                    StatusCode::CONFLICT,
+                    "com.amazonaws.iam#EntityAlreadyExistsException",
+                    "EntityAlreadyExists",
+                    true,
+                    m.into(),
+                ),
+                E::DeleteConflict(m) => (
+                    StatusCode::CONFLICT,
+                    "com.amazonaws.iam#DeleteConflictException",
+                    "DeleteConflict",
+                    true,
+                    m.into(),
+                ),
+                E::MalformedPolicyDocument(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.iam#MalformedPolicyDocumentException",
+                    "MalformedPolicyDocument",
+                    true,
+                    m.into(),
+                ),
+                E::ValidationError(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.iam#ValidationError",
+                    "ValidationError",
+                    true,
+                    m.into(),
+                ),
+                E::InvalidInput(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.iam#InvalidInputException",
+                    "InvalidInput",
+                    true,
+                    m.into(),
+                ),
+                E::LimitExceeded(m) => (
+                    StatusCode::CONFLICT,
+                    "com.amazonaws.iam#LimitExceededException",
+                    "LimitExceeded",
+                    true,
+                    m.into(),
+                ),
                 E::Store(detail) if detail.is_unavailable() => {
                     // The database is down or unreachable: nothing was changed, and the
                     // SDKs retry a 503 ServiceUnavailable by themselves.

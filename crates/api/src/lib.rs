@@ -6,6 +6,7 @@
 //!   for from `X-Amz-Target`, the form's `Action`/`Version`, the SigV4 credential scope or
 //!   the path, and hands it to that service's module.
 //! - `error.rs`: the api's one error enum and its one exhaustive mapping to the wire.
+//! - `iam/`: IAM's role actions over the query protocol.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
 //! - `sqs/`: the SQS actions over AWS JSON 1.0 and the query protocol.
 //! - `sts.rs`: STS `GetCallerIdentity`.
@@ -17,6 +18,7 @@
 //! - Every error reaches the client as AWS would send it; internal details only reach the log.
 
 pub mod error;
+pub mod iam;
 mod router;
 pub mod sigv4;
 pub mod sqs;

@@ -1,7 +1,7 @@
 //! The one HTTP entry point for every AWS API eddy serves. A request's service and
 //! protocol are read from the request itself: `X-Amz-Target` (`AmazonSQS.*` is SQS over
 //! JSON 1.0), else the form's `Action`/`Version` or the SigV4 credential scope (query
-//! protocol: SQS, or STS for `GetCallerIdentity`). Handlers stay thin: read the body,
+//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions). Handlers stay thin: read the body,
 //! authenticate, decode, call the engine, encode.
 
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::error::{Error, WireError};
 use crate::sigv4::{self, Identity, SignedRequest};
 use crate::sqs::query::Params;
 use crate::sqs::{self, Action, ActionName, DecodeContext, json, query, queue_url};
-use crate::{ApiConfig, sts};
+use crate::{ApiConfig, iam, sts};
 
 /// SQS caps a request at 1 MiB of message data; encodings (JSON escapes, form
 /// percent-encoding) and the other members need room on top.
@@ -76,6 +76,8 @@ enum Protocol {
     StsJson,
     /// Query protocol; errors are XML in this namespace.
     Query(&'static str),
+    /// IAM's query protocol, whose XML errors carry no `Detail` element.
+    IamQuery,
 }
 
 /// What one request turned out to be, for the log line.
@@ -224,6 +226,23 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
             Err(error) => fail(sts_protocol, "sts", sts::GET_CALLER_IDENTITY, error),
         };
     }
+    let iam_name = action.and_then(iam::ActionName::parse);
+    if version == Some(iam::VERSION)
+        || scope.as_deref() == Some(iam::SIGNING_NAME)
+        || (iam_name.is_some() && version != Some(SQS_VERSION))
+    {
+        let Some(name) = iam_name else {
+            return fail(Protocol::IamQuery, "iam", "-", Error::InvalidAction);
+        };
+        return match serve_iam_query(shared, &signed, name, &params, request_id).await {
+            Ok(response) => Outcome {
+                response,
+                service: "iam",
+                action: name.as_str(),
+            },
+            Err(error) => fail(Protocol::IamQuery, "iam", name.as_str(), error),
+        };
+    }
     let name = action.and_then(ActionName::parse);
     let is_sqs = version == Some(SQS_VERSION) || scope.as_deref() == Some("sqs") || name.is_some();
     let (true, Some(name)) = (is_sqs, name) else {
@@ -303,6 +322,22 @@ async fn serve_sqs_query(
     Ok(xml_response(StatusCode::OK, body))
 }
 
+async fn serve_iam_query(
+    shared: &Shared,
+    signed: &SignedRequest<'_>,
+    name: iam::ActionName,
+    params: &Params<'_>,
+    request_id: &str,
+) -> Result<Response, Error> {
+    let identity = authenticate(shared, signed)?;
+    let action = iam::query::decode(name, params)?;
+    let output = iam::dispatch(&shared.engine, &identity.account, action).await?;
+    Ok(xml_response(
+        StatusCode::OK,
+        iam::query::encode(name, &output, request_id),
+    ))
+}
+
 fn json_response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
     (
         status,
@@ -365,5 +400,6 @@ fn error_response(protocol: Protocol, error: &Error, request_id: &str) -> Respon
         Protocol::Query(namespace) => {
             xml_response(wire.status, query::error_body(namespace, &wire, request_id))
         }
+        Protocol::IamQuery => xml_response(wire.status, iam::query::error_body(&wire, request_id)),
     }
 }

@@ -1,5 +1,5 @@
 //! The HTTP application end to end through `tower::ServiceExt::oneshot`: both SQS
-//! protocols, STS, errors in each wire format, body limits and SigV4, against a real
+//! protocols, STS, IAM, errors in each wire format, body limits and SigV4, against a real
 //! engine on a fresh store (`store::testing` picks SQLite or PostgreSQL).
 
 #![allow(clippy::unwrap_used)]
@@ -424,6 +424,74 @@ async fn get_caller_identity_over_query() -> TestResult {
         xml_texts(&text, "Arn"),
         vec!["arn:aws:iam::000000000000:root".to_string()]
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn iam_role_actions_over_query_with_iam_errors() -> TestResult {
+    let rig = rig().await?;
+    let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+    let created = rig
+        .form(
+            "/",
+            &format!(
+                "Action=CreateRole&Version=2010-05-08&RoleName=exec&AssumeRolePolicyDocument={}",
+                encode(trust)
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text());
+    let text = created.text();
+    assert!(
+        text.contains("<CreateRoleResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">")
+    );
+    assert_eq!(
+        xml_texts(&text, "Arn"),
+        vec!["arn:aws:iam::000000000000:role/exec".to_string()]
+    );
+    assert_eq!(
+        xml_texts(&text, "AssumeRolePolicyDocument"),
+        vec![encode(trust)]
+    );
+    assert_eq!(xml_texts(&text, "RequestId").len(), 1);
+
+    let again = rig
+        .form(
+            "/",
+            "Action=CreateRole&Version=2010-05-08&RoleName=EXEC&AssumeRolePolicyDocument=%7B%7D",
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(
+        xml_texts(&again.text(), "Code"),
+        vec!["EntityAlreadyExists"]
+    );
+
+    let missing = rig
+        .form("/", "Action=GetRole&Version=2010-05-08&RoleName=none")
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let text = missing.text();
+    assert!(text.starts_with(
+        "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
+    ));
+    assert!(!text.contains("Detail"));
+
+    let unknown = rig
+        .form("/", "Action=CreateUser&Version=2010-05-08&UserName=u")
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(xml_texts(&unknown.text(), "Code"), vec!["InvalidAction"]);
+
+    // SQS and STS over the query protocol still reach their own services.
+    let queue = rig
+        .form("/", "Action=CreateQueue&Version=2012-11-05&QueueName=q")
+        .await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.text());
+    let identity = rig
+        .form("/", "Action=GetCallerIdentity&Version=2011-06-15")
+        .await;
+    assert_eq!(identity.status, StatusCode::OK);
     Ok(())
 }
 
