@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,29 @@ def test_cli_receive_on_empty_queue_prints_nothing(aws, queue_url):
 def test_cli_sts_get_caller_identity_reports_default_account(aws):
     identity = aws("sts", "get-caller-identity")
     assert identity["Account"] == ACCOUNT_ID
+
+
+def test_cli_iam_create_role_attach_and_delete(aws, tmp_path):
+    role = f"cli-role-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    trust_file = tmp_path / "trust.json"
+    trust_file.write_text(json.dumps(trust))
+    created = aws("iam", "create-role", "--role-name", role, "--assume-role-policy-document", f"file://{trust_file}")
+    assert created["Role"]["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{role}"
+    assert created["Role"]["AssumeRolePolicyDocument"] == trust
+
+    policy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", policy)
+    fetched = aws("iam", "get-role", "--role-name", role)
+    assert fetched["Role"]["RoleId"] == created["Role"]["RoleId"]
+    stderr = aws("iam", "delete-role", "--role-name", role, expect_failure=True)
+    assert "DeleteConflict" in stderr
+    aws("iam", "detach-role-policy", "--role-name", role, "--policy-arn", policy)
+    aws("iam", "delete-role", "--role-name", role)
+    stderr = aws("iam", "get-role", "--role-name", role, expect_failure=True)
+    assert "NoSuchEntity" in stderr
