@@ -17,6 +17,33 @@
 //! - No SQS semantics here: validation of values and every state change is the engine's.
 //! - Every error reaches the client as AWS would send it; internal details only reach the log.
 
+/// Declares a service's `ActionName` enum (the names in `X-Amz-Target` or the form's
+/// `Action`) with `ALL`, `parse` and `as_str`, one variant per listed name.
+macro_rules! action_names {
+    ($doc:literal; $($name:ident),* $(,)?) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ActionName { $($name),* }
+
+        impl ActionName {
+            pub const ALL: &'static [ActionName] = &[$(ActionName::$name),*];
+
+            pub fn parse(name: &str) -> Option<ActionName> {
+                match name {
+                    $(stringify!($name) => Some(ActionName::$name),)*
+                    _ => None,
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ActionName::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
 pub mod error;
 pub mod iam;
 mod router;

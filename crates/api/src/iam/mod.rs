@@ -16,32 +16,8 @@ pub const VERSION: &str = "2010-05-08";
 /// The SigV4 signing name of IAM.
 pub const SIGNING_NAME: &str = "iam";
 
-macro_rules! action_names {
-    ($($name:ident),* $(,)?) => {
-        /// The name of an IAM action eddy serves, as in the form's `Action`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ActionName { $($name),* }
-
-        impl ActionName {
-            pub const ALL: &'static [ActionName] = &[$(ActionName::$name),*];
-
-            pub fn parse(name: &str) -> Option<ActionName> {
-                match name {
-                    $(stringify!($name) => Some(ActionName::$name),)*
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ActionName::$name => stringify!($name),)*
-                }
-            }
-        }
-    };
-}
-
 action_names!(
+    "The name of an IAM action eddy serves, as in the form's `Action`.";
     AttachRolePolicy,
     CreateRole,
     DeleteRole,

@@ -24,32 +24,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
-macro_rules! action_names {
-    ($($name:ident),* $(,)?) => {
-        /// The name of an SQS action, as in `X-Amz-Target` and the form's `Action`.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ActionName { $($name),* }
-
-        impl ActionName {
-            pub const ALL: &'static [ActionName] = &[$(ActionName::$name),*];
-
-            pub fn parse(name: &str) -> Option<ActionName> {
-                match name {
-                    $(stringify!($name) => Some(ActionName::$name),)*
-                    _ => None,
-                }
-            }
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ActionName::$name => stringify!($name),)*
-                }
-            }
-        }
-    };
-}
-
 action_names!(
+    "The name of an SQS action, as in `X-Amz-Target` and the form's `Action`.";
     AddPermission,
     CancelMessageMoveTask,
     ChangeMessageVisibility,
