@@ -6,6 +6,8 @@
 //!   for from `X-Amz-Target`, the form's `Action`/`Version`, the SigV4 credential scope or
 //!   the path, and hands it to that service's module.
 //! - `error.rs`: the api's one error enum and its one exhaustive mapping to the wire.
+//! - `lambda_runtime.rs`: the Lambda Runtime API (`/2018-06-01/runtime/...`) served on
+//!   each execution environment's own listener, over the engine's state machine.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
 //! - `sqs/`: the SQS actions over AWS JSON 1.0 and the query protocol.
 //! - `sts.rs`: STS `GetCallerIdentity`.
@@ -17,6 +19,7 @@
 //! - Every error reaches the client as AWS would send it; internal details only reach the log.
 
 pub mod error;
+pub mod lambda_runtime;
 mod router;
 pub mod sigv4;
 pub mod sqs;
