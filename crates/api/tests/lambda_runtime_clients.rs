@@ -528,3 +528,276 @@ async fn exit_during_init_is_runtime_exit_error() -> TestResult {
     assert!(log.contains(&"starting up".to_string()), "{log:?}");
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// The wire, byte for byte: the test plays the runtime over raw HTTP/1.1
+
+/// Starts a `provided` function whose bootstrap only reports its Runtime API address, and
+/// an invocation of it (running in the background); returns the address and the invocation.
+async fn raw_runtime(
+    name: &str,
+    payload: Value,
+) -> Fallible<(
+    String,
+    tokio::task::JoinHandle<InvocationResult>,
+    FunctionRunner,
+    tempfile::TempDir,
+)> {
+    use std::os::unix::fs::PermissionsExt;
+    let code = tempfile::tempdir()?;
+    let bootstrap = code.path().join("bootstrap");
+    std::fs::write(
+        &bootstrap,
+        "#!/bin/sh\necho \"$AWS_LAMBDA_RUNTIME_API\" > address.tmp && mv address.tmp address\nexec sleep 60\n",
+    )?;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755))?;
+    // This runtime never asks for a next invocation: do not wait long for it.
+    let runner = runner(LambdaConfig {
+        settle_timeout: Duration::from_millis(50),
+        ..LambdaConfig::default()
+    });
+    let spec = rust_spec(name, &code);
+    let invocation = tokio::spawn({
+        let runner = runner.clone();
+        async move { invoke(&runner, &spec, payload).await }
+    });
+    let address_file = code.path().join("address");
+    for _ in 0..250 {
+        if let Ok(address) = std::fs::read_to_string(&address_file) {
+            return Ok((address.trim().to_string(), invocation, runner, code));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err("the bootstrap never wrote its address".into())
+}
+
+struct RawResponse {
+    status: u16,
+    head: String,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    fn json(&self) -> Fallible<Value> {
+        Ok(serde_json::from_slice(&self.body)?)
+    }
+}
+
+/// Sends `head` (request line and headers, without the blank line), then `body`, on a new
+/// connection, and reads the whole response (`Connection: close` is added).
+async fn raw_request(address: &str, head: &str, body: &[u8]) -> Fallible<RawResponse> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let request = format!("{head}\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    // The server may answer (413) and close before taking the whole body.
+    let _ = stream.write_all(body).await;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await?;
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .ok_or("no end of headers")?;
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let status = head.split_whitespace().nth(1).ok_or("no status")?.parse()?;
+    Ok(RawResponse {
+        status,
+        head,
+        body: response[split + 4..].to_vec(),
+    })
+}
+
+fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut encoded = Vec::new();
+    for chunk in body.chunks(1000) {
+        encoded.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        encoded.extend_from_slice(chunk);
+        encoded.extend_from_slice(b"\r\n");
+    }
+    encoded.extend_from_slice(b"0\r\n\r\n");
+    encoded
+}
+
+const NEXT: &str = "GET /2018-06-01/runtime/invocation/next HTTP/1.1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_carries_the_invocation_headers_clients_require() -> TestResult {
+    let (address, invocation, _runner, _code) = raw_runtime("wire-next", json!({"a": 1})).await?;
+    let next = raw_request(&address, NEXT, b"").await?;
+    assert_eq!(next.status, 200);
+    assert_eq!(next.header("content-type"), Some("application/json"));
+    assert_eq!(next.json()?, json!({"a": 1}));
+    let request_id = next
+        .header("lambda-runtime-aws-request-id")
+        .ok_or("no id")?;
+    let deadline: u128 = next
+        .header("lambda-runtime-deadline-ms")
+        .ok_or("no deadline")?
+        .parse()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    assert!(deadline > now.as_millis() && deadline <= now.as_millis() + 3000);
+    assert_eq!(
+        next.header("lambda-runtime-invoked-function-arn"),
+        Some("arn:aws:lambda:us-east-1:000000000000:function:wire-next")
+    );
+    assert!(
+        next.header("lambda-runtime-trace-id")
+            .is_some_and(|t| t.starts_with("Root=1-"))
+    );
+
+    // No Content-Type, a chunked body.
+    let reply = raw_request(
+        &address,
+        &format!(
+            "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nTransfer-Encoding: chunked"
+        ),
+        &chunked(br#"{"ok":true}"#),
+    )
+    .await?;
+    assert_eq!(reply.status, 202);
+    assert_eq!(reply.json()?, json!({"status": "OK"}));
+    let result = invocation.await?;
+    assert_eq!(result.payload, br#"{"ok":true}"#);
+    assert_eq!(result.function_error, None);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_for_other_or_answered_ids_are_invalid_request_id() -> TestResult {
+    let (address, invocation, _runner, _code) = raw_runtime("wire-ids", json!({})).await?;
+    let next = raw_request(&address, NEXT, b"").await?;
+    let request_id = next
+        .header("lambda-runtime-aws-request-id")
+        .ok_or("no id")?;
+    let post = |id: String, kind: &'static str| {
+        let address = address.clone();
+        async move {
+            raw_request(
+                &address,
+                &format!(
+                    "POST /2018-06-01/runtime/invocation/{id}/{kind} HTTP/1.1\r\nContent-Length: 2"
+                ),
+                b"{}",
+            )
+            .await
+        }
+    };
+    let invalid = json!({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"});
+    let unknown = post("not-the-id".to_string(), "response").await?;
+    assert_eq!((unknown.status, unknown.json()?), (400, invalid.clone()));
+    let late_init_error = raw_request(
+        &address,
+        "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nContent-Length: 2",
+        b"{}",
+    )
+    .await?;
+    assert_eq!(late_init_error.status, 403);
+    assert_eq!(
+        late_init_error.json()?["errorType"],
+        "InvalidStateTransition"
+    );
+    assert_eq!(post(request_id.to_string(), "error").await?.status, 202);
+    let second = post(request_id.to_string(), "response").await?;
+    assert_eq!((second.status, second.json()?), (400, invalid));
+    let result = invocation.await?;
+    assert_eq!(result.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(result.error_type.as_deref(), Some("Unhandled"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_with_a_megabyte_xray_cause_header_is_accepted() -> TestResult {
+    let (address, invocation, _runner, _code) = raw_runtime("wire-xray", json!({})).await?;
+    let next = raw_request(&address, NEXT, b"").await?;
+    let request_id = next
+        .header("lambda-runtime-aws-request-id")
+        .ok_or("no id")?;
+    let cause = format!(r#"{{"paths":["{}"]}}"#, "x".repeat(1024 * 1024 - 20));
+    let body = br#"{"errorMessage":"boom","errorType":"ValueError"}"#;
+    let reply = raw_request(
+        &address,
+        &format!(
+            "POST /2018-06-01/runtime/invocation/{request_id}/error HTTP/1.1\r\n\
+             Content-Type: application/json\r\n\
+             Lambda-Runtime-Function-Error-Type: Function.Boom\r\n\
+             Lambda-Runtime-Function-XRay-Error-Cause: {cause}\r\n\
+             Content-Length: {}",
+            body.len()
+        ),
+        body,
+    )
+    .await?;
+    assert_eq!(reply.status, 202);
+    let result = invocation.await?;
+    assert_eq!(result.payload, body);
+    assert_eq!(result.error_type.as_deref(), Some("Function.Boom"));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_over_six_megabytes_is_413_and_response_size_too_large() -> TestResult {
+    let (address, invocation, runner, _code) = raw_runtime("wire-large", json!({})).await?;
+    let next = raw_request(&address, NEXT, b"").await?;
+    let request_id = next
+        .header("lambda-runtime-aws-request-id")
+        .ok_or("no id")?;
+    let body = vec![b'x'; engine::lambda::MAX_RESPONSE_BYTES + 1];
+    let reply = raw_request(
+        &address,
+        &format!(
+            "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nContent-Length: {}",
+            body.len()
+        ),
+        &body,
+    )
+    .await?;
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()?["errorType"], "RequestEntityTooLarge");
+    let result = invocation.await?;
+    assert_eq!(
+        payload(&result)?,
+        json!({
+            "errorType": "Function.ResponseSizeTooLarge",
+            "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        })
+    );
+    drop(runner);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_init_continues_within_the_invocations_timeout() -> TestResult {
+    use std::os::unix::fs::PermissionsExt;
+    let code = rust_echo_code()?;
+    std::fs::rename(code.path().join("bootstrap"), code.path().join("echo"))?;
+    let bootstrap = code.path().join("bootstrap");
+    std::fs::write(&bootstrap, "#!/bin/sh\nsleep 0.5\nexec ./echo\n")?;
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755))?;
+    let runner = runner(LambdaConfig {
+        init_timeout: Duration::from_millis(100),
+        ..LambdaConfig::default()
+    });
+    let mut spec = rust_spec("slow-init", &code);
+    let result = invoke(&runner, &spec, json!({"n": 1})).await;
+    assert_eq!(result.function_error, None);
+    assert_eq!(payload(&result)?["echo"], json!({"n": 1}));
+    assert!(
+        !result.log_tail.contains("Init Duration"),
+        "a suppressed init"
+    );
+    let warm = invoke(&runner, &spec, json!({"n": 2})).await;
+    assert!(!warm.cold_start && warm.function_error.is_none());
+
+    spec.name = "slow-init-timeout".to_string();
+    spec.timeout = Duration::from_millis(200);
+    let timed_out = invoke(&runner, &spec, json!({})).await;
+    assert_eq!(payload(&timed_out)?["errorType"], "Sandbox.Timedout");
+    Ok(())
+}
