@@ -801,3 +801,17 @@ async fn slow_init_continues_within_the_invocations_timeout() -> TestResult {
     assert_eq!(payload(&timed_out)?["errorType"], "Sandbox.Timedout");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_environments_kills_their_processes() -> TestResult {
+    let code = rust_echo_code()?;
+    let runner = runner(LambdaConfig::default());
+    let first = invoke(&runner, &rust_spec("stop-a", &code), json!({})).await;
+    let second = invoke(&runner, &rust_spec("stop-b", &code), json!({})).await;
+    runner.stop_environments("stop-a");
+    assert!(process_gone(first.environment_pid.unwrap_or_default()).await);
+    assert_eq!(runner.idle_environments("stop-b"), 1);
+    drop(runner);
+    assert!(process_gone(second.environment_pid.unwrap_or_default()).await);
+    Ok(())
+}

@@ -130,6 +130,16 @@ impl FunctionRunner {
         drop(stopped);
     }
 
+    /// Stops every idle environment of every function (eddy is shutting down).
+    pub fn stop_all_environments(&self) {
+        let stopped: Vec<Environment> = self
+            .functions()
+            .values_mut()
+            .flat_map(|function| std::mem::take(&mut function.idle))
+            .collect();
+        drop(stopped);
+    }
+
     /// Takes a warm environment of exactly this spec, dropping dead or outdated ones.
     fn take_idle(&self, spec: &FunctionSpec) -> (Option<Environment>, FunctionLog) {
         let mut discarded = Vec::new();
