@@ -248,10 +248,11 @@ impl FunctionRunner {
                             "RequestId: {request_id} Error: Runtime exited with error: {reason}\nRuntime.ExitError"
                         ));
                     }
-                    closing.extend(self.closing_lines(
-                        &environment,
+                    closing.extend(closing_lines(
+                        &environment.spec,
                         &request_id,
                         init_started.elapsed(),
+                        environment.max_memory_used_mb(),
                         Some(init_started.elapsed()),
                         "error",
                     ));
@@ -338,15 +339,18 @@ impl FunctionRunner {
             }
         }
         let duration = started.elapsed();
+        // Read while the process is still there (a timed-out one is about to be killed).
+        let max_memory_used_mb = environment.max_memory_used_mb();
         if healthy {
             environment.wait_next(config.settle_timeout).await;
         } else {
             environment.kill();
         }
-        closing.extend(self.closing_lines(
-            &environment,
+        closing.extend(closing_lines(
+            &environment.spec,
             &request_id,
             duration,
+            max_memory_used_mb,
             init_duration,
             status.unwrap_or(""),
         ));
@@ -356,34 +360,33 @@ impl FunctionRunner {
         }
         result
     }
+}
 
-    /// `END` and `REPORT` lines (§2.3).
-    fn closing_lines(
-        &self,
-        environment: &Environment,
-        request_id: &str,
-        duration: Duration,
-        init_duration: Option<Duration>,
-        status: &str,
-    ) -> Vec<String> {
-        let milliseconds = duration.as_secs_f64() * 1000.0;
-        let mut report = format!(
-            "REPORT RequestId: {request_id}\tDuration: {milliseconds:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {} MB\t",
-            milliseconds.ceil(),
-            environment.spec.memory_mb,
-            environment.max_memory_used_mb(),
-        );
-        if let Some(init) = init_duration {
-            report.push_str(&format!(
-                "Init Duration: {:.2} ms\t",
-                init.as_secs_f64() * 1000.0
-            ));
-        }
-        if !status.is_empty() {
-            report.push_str(&format!("Status: {status}\t"));
-        }
-        vec![format!("END RequestId: {request_id}"), report]
+/// `END` and `REPORT` lines (§2.3).
+fn closing_lines(
+    spec: &FunctionSpec,
+    request_id: &str,
+    duration: Duration,
+    max_memory_used_mb: u64,
+    init_duration: Option<Duration>,
+    status: &str,
+) -> Vec<String> {
+    let milliseconds = duration.as_secs_f64() * 1000.0;
+    let mut report = format!(
+        "REPORT RequestId: {request_id}\tDuration: {milliseconds:.2} ms\tBilled Duration: {} ms\tMemory Size: {} MB\tMax Memory Used: {max_memory_used_mb} MB\t",
+        milliseconds.ceil(),
+        spec.memory_mb,
+    );
+    if let Some(init) = init_duration {
+        report.push_str(&format!(
+            "Init Duration: {:.2} ms\t",
+            init.as_secs_f64() * 1000.0
+        ));
     }
+    if !status.is_empty() {
+        report.push_str(&format!("Status: {status}\t"));
+    }
+    vec![format!("END RequestId: {request_id}"), report]
 }
 
 /// AWS's agent keeps a runtime's error type only if it matches
