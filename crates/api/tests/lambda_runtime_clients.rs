@@ -240,6 +240,12 @@ async fn python_timeout_is_sandbox_timedout_and_replaces_the_process() -> TestRe
             .log_tail
             .contains("Task timed out after 1.00 seconds")
     );
+    let report = timed_out.log_tail.lines().last().unwrap_or_default();
+    assert!(report.ends_with("\tStatus: timeout\t"), "{report}");
+    assert!(
+        !report.contains("Max Memory Used: 0 MB"),
+        "measured before the kill"
+    );
     let next = invoke(&runner, &spec, json!({})).await;
     assert!(next.cold_start);
     assert_eq!(next.function_error, None);
