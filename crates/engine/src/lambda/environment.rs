@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::Command;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +25,8 @@ use super::spec::{FunctionSpec, LambdaConfig};
 /// A line longer than this is cut into pieces (a process printing without newlines must not
 /// grow a buffer without bound).
 const MAX_LINE_BYTES: usize = 256 * 1024;
+/// How long an invocation's end waits for the output readers to catch up.
+const OUTPUT_FLUSH_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// How initialisation ended.
 #[derive(Debug)]
@@ -57,6 +59,27 @@ pub(crate) struct Environment {
     exit: watch::Receiver<Option<ExitStatus>>,
     /// Stops the Runtime API server and the output readers.
     stop: CancellationToken,
+    /// The tasks copying stdout and stderr; they end when the pipes close.
+    output_readers: Vec<OutputReader>,
+}
+
+/// A task copying one pipe into the log, and the way to ask it for a flush: it answers once
+/// a read has found the pipe empty.
+struct OutputReader {
+    task: tokio::task::JoinHandle<()>,
+    flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
+}
+
+impl OutputReader {
+    fn spawn(
+        pipe: impl AsyncRead + Unpin + Send + 'static,
+        log: EnvironmentLog,
+        stop: CancellationToken,
+    ) -> OutputReader {
+        let (flushes, flush_requests) = mpsc::unbounded_channel();
+        let task = tokio::spawn(copy_lines(pipe, log, stop, flush_requests));
+        OutputReader { task, flushes }
+    }
 }
 
 impl std::fmt::Debug for Environment {
@@ -108,11 +131,12 @@ impl Environment {
         server.serve(listener, runtime_api.clone(), stop.clone());
 
         let log = EnvironmentLog::new(function_log);
+        let mut output_readers = Vec::new();
         if let Some(stdout) = child.stdout.take() {
-            tokio::spawn(copy_lines(stdout, log.clone(), stop.clone()));
+            output_readers.push(OutputReader::spawn(stdout, log.clone(), stop.clone()));
         }
         if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(copy_lines(stderr, log.clone(), stop.clone()));
+            output_readers.push(OutputReader::spawn(stderr, log.clone(), stop.clone()));
         }
         let (exit_sender, exit) = watch::channel(None);
         tokio::spawn(async move {
@@ -130,6 +154,7 @@ impl Environment {
             events,
             exit,
             stop,
+            output_readers,
         })
     }
 
@@ -246,10 +271,44 @@ impl Environment {
                 () = &mut sleep => break,
             }
         }
-        // The output readers run as other tasks: let them take what is in the pipes.
-        for _ in 0..4 {
-            tokio::task::yield_now().await;
+        self.flush_output(OUTPUT_FLUSH_TIMEOUT).await;
+    }
+
+    /// Waits (at most `limit`) until each output reader has found its pipe empty after this
+    /// call, so every line written before the runtime's last request is in the log.
+    ///
+    /// Why that holds: the process wrote the line before it sent its request; tokio learns
+    /// of the pipe's data no later than of the request's bytes, so by the time the request
+    /// was handled the pipe is known readable, and a reader that polls its read before the
+    /// flush request (`biased`) takes the line before it answers.
+    async fn flush_output(&mut self, limit: Duration) {
+        let mut answers = Vec::new();
+        for reader in &self.output_readers {
+            let (answer, answered) = oneshot::channel();
+            if reader.flushes.send(answer).is_ok() {
+                answers.push(answered);
+            }
         }
+        let _ = tokio::time::timeout(limit, async {
+            for answered in answers {
+                let _ = answered.await;
+            }
+        })
+        .await;
+    }
+
+    /// After the process died or was killed: waits (at most `limit`) until the output
+    /// readers have copied everything left in the pipes, which close when the last process
+    /// of the group is gone. Without this the last lines a crashing process printed could
+    /// miss the invocation's log.
+    pub(crate) async fn drain_output(&mut self, limit: Duration) {
+        let readers = &mut self.output_readers;
+        let _ = tokio::time::timeout(limit, async {
+            for reader in readers.iter_mut() {
+                let _ = (&mut reader.task).await;
+            }
+        })
+        .await;
     }
 
     /// The process's peak resident memory (`VmHWM`), in MB rounded up.
@@ -275,22 +334,43 @@ impl Drop for Environment {
     }
 }
 
-/// Copies a pipe into the log line by line until it closes or the environment stops.
-async fn copy_lines(pipe: impl AsyncRead + Unpin, log: EnvironmentLog, stop: CancellationToken) {
+/// Copies a pipe into the log line by line until it closes or the environment stops, and
+/// answers flush requests whenever a read finds nothing more to take.
+async fn copy_lines(
+    pipe: impl AsyncRead + Unpin,
+    log: EnvironmentLog,
+    stop: CancellationToken,
+    mut flush_requests: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+) {
     let mut reader = BufReader::new(pipe);
+    // Survives a read cancelled by a flush request (read_until keeps what it took).
     let mut line = Vec::new();
     loop {
-        line.clear();
-        let mut limited = (&mut reader).take(MAX_LINE_BYTES as u64);
+        let budget = MAX_LINE_BYTES.saturating_sub(line.len()).max(1);
+        let mut limited = (&mut reader).take(budget as u64);
         let read = tokio::select! {
+            // Reading first: a flush is answered only when no complete line is waiting.
+            biased;
             read = limited.read_until(b'\n', &mut line) => read,
+            Some(answer) = flush_requests.recv() => {
+                let _ = answer.send(());
+                continue;
+            }
             () = stop.cancelled() => break,
         };
         match read {
-            Ok(0) | Err(_) => break,
+            Ok(0) | Err(_) => {
+                if !line.is_empty() {
+                    log.line(&String::from_utf8_lossy(&line));
+                }
+                break;
+            }
             Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                log.line(text.strip_suffix('\n').unwrap_or(&text));
+                if line.ends_with(b"\n") || line.len() >= MAX_LINE_BYTES {
+                    let text = String::from_utf8_lossy(&line);
+                    log.line(text.strip_suffix('\n').unwrap_or(&text));
+                    line.clear();
+                }
             }
         }
     }

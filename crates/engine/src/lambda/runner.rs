@@ -18,6 +18,10 @@ use super::spec::{FunctionSpec, LambdaConfig};
 /// The largest response a runtime may post (6 MiB, plus the 100 bytes AWS's agent allows).
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 
+/// How long a dead environment's output may take to reach the log once its processes are
+/// gone (a descendant that escaped the process group could hold the pipes open forever).
+const OUTPUT_DRAIN_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// What the caller of Invoke gives besides the function.
 #[derive(Debug, Clone, Default)]
 pub struct InvokeRequest {
@@ -238,6 +242,9 @@ impl FunctionRunner {
                         }
                     };
                     result.error_type = Some(error_type);
+                    let max_memory_used_mb = environment.max_memory_used_mb();
+                    environment.kill();
+                    environment.drain_output(OUTPUT_DRAIN_TIMEOUT).await;
                     environment.log.start_invocation(&format!(
                         "START RequestId: {request_id} Version: {}",
                         spec.version
@@ -245,14 +252,15 @@ impl FunctionRunner {
                     let mut closing = Vec::new();
                     if let Some(reason) = reason {
                         closing.push(format!(
-                            "RequestId: {request_id} Error: Runtime exited with error: {reason}\nRuntime.ExitError"
+                            "RequestId: {request_id} Error: Runtime exited with error: {reason}"
                         ));
+                        closing.push("Runtime.ExitError".to_string());
                     }
                     closing.extend(closing_lines(
                         &environment.spec,
                         &request_id,
                         init_started.elapsed(),
-                        environment.max_memory_used_mb(),
+                        max_memory_used_mb,
                         Some(init_started.elapsed()),
                         "error",
                     ));
@@ -318,9 +326,10 @@ impl FunctionRunner {
                 result.function_error = Some("Unhandled".to_string());
                 result.error_type = Some("Runtime.ExitError".to_string());
                 closing.push(format!(
-                    "RequestId: {request_id} Error: Runtime exited with error: {}\nRuntime.ExitError",
+                    "RequestId: {request_id} Error: Runtime exited with error: {}",
                     describe_exit(exit)
                 ));
+                closing.push("Runtime.ExitError".to_string());
             }
             InvocationOutcome::TimedOut => {
                 healthy = false;
@@ -345,6 +354,7 @@ impl FunctionRunner {
             environment.wait_next(config.settle_timeout).await;
         } else {
             environment.kill();
+            environment.drain_output(OUTPUT_DRAIN_TIMEOUT).await;
         }
         closing.extend(closing_lines(
             &environment.spec,
