@@ -175,6 +175,28 @@ async fn python_echo_sees_event_context_and_launch_environment() -> TestResult {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sees_client_context_and_invoked_arn() -> TestResult {
+    let runner = python_runner()?;
+    let spec = python_spec("py-context", "app.echo");
+    let arn = "arn:aws:lambda:us-east-1:000000000000:function:py-context:live";
+    let result = runner
+        .invoke(
+            &spec,
+            InvokeRequest {
+                payload: b"{}".to_vec(),
+                invoked_function_arn: Some(arn.to_string()),
+                client_context: Some(r#"{"custom":{"tenant":"blue"}}"#.to_string()),
+                trace_id: None,
+            },
+        )
+        .await;
+    let output = payload(&result)?;
+    assert_eq!(output["client_context_custom"], json!({"tenant": "blue"}));
+    assert_eq!(output["invoked_function_arn"], arn);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_warm_invocations_reuse_the_process() -> TestResult {
     let runner = python_runner()?;
     let spec = python_spec("py-warm", "app.echo");

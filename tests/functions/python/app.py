@@ -24,6 +24,10 @@ def echo(event, context):
         "function_name": context.function_name,
         "remaining_ms": context.get_remaining_time_in_millis(),
         "pid": os.getpid(),
+        "client_context_custom": (
+            context.client_context.custom if context.client_context else None
+        ),
+        "invoked_function_arn": context.invoked_function_arn,
         "invocations": INVOCATIONS,
         "environment": {
             name: os.environ.get(name)
