@@ -6,6 +6,8 @@
 //! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
 //! - `error.rs`: the engine's one error enum, one variant per AWS error.
 //! - `iam/`: IAM roles and their policies, stored and returned but not enforced.
+//! - `lambda/`: function execution: environments (processes speaking the Lambda Runtime
+//!   API) and `FunctionRunner::invoke`.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks) under one shutdown signal.
@@ -19,6 +21,7 @@
 pub mod clock;
 mod error;
 pub mod iam;
+pub mod lambda;
 pub mod sqs;
 mod workers;
 pub use workers::Workers;

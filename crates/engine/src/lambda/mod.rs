@@ -1,0 +1,35 @@
+//! Lambda function execution: execution environments (one OS process each, speaking the
+//! Lambda Runtime API to eddy over its own loopback listener) and the runner that invokes
+//! functions on them. No HTTP here: the api crate serves each environment's listener through
+//! [`RuntimeApiServer`] and calls the [`RuntimeApi`] state machine.
+//!
+//! # Layout
+//!
+//! - `spec.rs`: [`FunctionSpec`] (one function), [`LambdaConfig`] and the command of each
+//!   runtime ([`RuntimeCommands`]).
+//! - `runtime_api.rs`: the per-environment state machine behind `/next`, `/response`,
+//!   `/error` and `/init/error`, and the [`RuntimeApiServer`] trait the api implements.
+//! - `environment.rs`: starting a process with the launch environment, copying its output
+//!   into the log, waiting for init, replies and exit, killing its process group.
+//! - `runner.rs`: [`FunctionRunner::invoke`]: warm reuse, cold starts, timeouts, crashes,
+//!   AWS's error documents, START/END/REPORT framing and the log tail.
+//! - `logs.rs`: per-function log rings and per-invocation tails.
+//!
+//! # Invariants
+//!
+//! - An environment runs one invocation at a time; it is reused only after a reply and a
+//!   following `/next` (or the settle timeout), and never after a timeout, crash or init
+//!   failure: those kill its process group.
+//! - A reply must name the invocation in progress; anything else is `InvalidRequestID`.
+//! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
+
+mod environment;
+mod logs;
+mod runner;
+mod runtime_api;
+mod spec;
+
+pub use logs::{FunctionLog, LOG_TAIL_BYTES};
+pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
+pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
+pub use spec::{FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
