@@ -437,32 +437,11 @@ fn log_stream_name(version: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|since| since.as_secs() / 86_400)
         .unwrap_or(0);
-    let (year, month, day) = civil_from_days(i64::try_from(days).unwrap_or(0));
+    let (year, month, day) = crate::clock::civil_from_days(i64::try_from(days).unwrap_or(0));
     format!(
         "{year:04}/{month:02}/{day:02}/[{version}]{}",
         uuid::Uuid::new_v4().simple()
     )
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
-/// (Howard Hinnant's `civil_from_days`).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = u32::try_from(day_of_year - (153 * month_index + 2) / 5 + 1).unwrap_or(1);
-    let month = u32::try_from(if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    })
-    .unwrap_or(1);
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// A process's end as Go's `exec.ExitError` prints it, which is what AWS's messages quote:
@@ -494,9 +473,9 @@ mod tests {
 
     #[test]
     fn civil_dates_match_known_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_484), (2026, 1, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(crate::clock::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(crate::clock::civil_from_days(20_484), (2026, 1, 31));
+        assert_eq!(crate::clock::civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

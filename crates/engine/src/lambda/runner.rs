@@ -459,7 +459,7 @@ fn timestamp() -> String {
     let seconds = since.as_secs();
     let (hours, minutes, secs) = (seconds / 3600 % 24, seconds / 60 % 60, seconds % 60);
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let (year, month, day) = super::environment::civil_from_days(days);
+    let (year, month, day) = crate::clock::civil_from_days(days);
     format!(
         "{year:04}-{month:02}-{day:02}T{hours:02}:{minutes:02}:{secs:02}.{:03}Z",
         since.subsec_millis()
