@@ -69,6 +69,10 @@ macro_rules! conformance_tests {
             delete_role_is_refused_while_policies_remain,
             role_changes_report_missing_roles_and_policies,
             role_tags_merge_and_untag,
+            functions_are_unique_per_account_and_keep_their_code,
+            list_functions_pages_by_name,
+            update_function_replaces_given_parts_and_checks_revision,
+            delete_function_removes_it_and_its_code,
         );
     };
     (@each $backing:expr; $($name:ident),* $(,)?) => {
@@ -1502,5 +1506,149 @@ pub async fn role_tags_merge_and_untag(backing: &dyn Backing) -> Result<()> {
         .await?;
     let tags = store.get_role(ACCOUNT, "r").await?.map(|r| r.tags);
     assert_eq!(tags, Some(vec![pair("env", "dev")]));
+    Ok(())
+}
+
+fn function(account: &str, name: &str, revision: &str) -> FunctionRecord {
+    FunctionRecord {
+        account: account.to_string(),
+        name: name.to_string(),
+        configuration: format!(r#"{{"FunctionName":"{name}"}}"#),
+        created_at: T,
+        modified_at: T,
+        revision_id: revision.to_string(),
+    }
+}
+
+pub async fn functions_are_unique_per_account_and_keep_their_code(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let code = vec![0u8, 1, 2, 255, 0, 80, 75];
+    {
+        let store = backing.open().await?;
+        let created = store
+            .create_function(function(ACCOUNT, "f", "r1"), code.clone())
+            .await?;
+        assert_eq!(created, CreateFunctionOutcome::Created);
+        let again = store
+            .create_function(function(ACCOUNT, "f", "r2"), vec![9])
+            .await?;
+        assert_eq!(again, CreateFunctionOutcome::Exists);
+        let other = store
+            .create_function(function("111111111111", "f", "r3"), vec![7])
+            .await?;
+        assert_eq!(other, CreateFunctionOutcome::Created);
+        assert_eq!(store.get_function(ACCOUNT, "F").await?, None);
+    }
+    let store = backing.open().await?;
+    assert_eq!(
+        store.get_function(ACCOUNT, "f").await?,
+        Some(function(ACCOUNT, "f", "r1"))
+    );
+    assert_eq!(store.function_code(ACCOUNT, "f").await?, Some(code));
+    assert_eq!(
+        store.function_code("111111111111", "f").await?,
+        Some(vec![7])
+    );
+    assert_eq!(store.function_code(ACCOUNT, "missing").await?, None);
+    assert_eq!(store.get_function(ACCOUNT, "f\0").await?, None);
+    Ok(())
+}
+
+pub async fn list_functions_pages_by_name(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    for name in ["c", "a", "b", "d"] {
+        store
+            .create_function(function(ACCOUNT, name, "r"), vec![1])
+            .await?;
+    }
+    store
+        .create_function(function("111111111111", "aa", "r"), vec![1])
+        .await?;
+    let names = |records: Vec<FunctionRecord>| -> Vec<String> {
+        records.into_iter().map(|record| record.name).collect()
+    };
+    assert_eq!(
+        names(store.list_functions(ACCOUNT, None, 3).await?),
+        ["a", "b", "c"]
+    );
+    assert_eq!(
+        names(store.list_functions(ACCOUNT, Some("c"), 3).await?),
+        ["d"]
+    );
+    assert!(
+        store
+            .list_functions(ACCOUNT, Some("d"), 3)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn update_function_replaces_given_parts_and_checks_revision(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let store = backing.open().await?;
+    store
+        .create_function(function(ACCOUNT, "f", "r1"), vec![1, 2])
+        .await?;
+    let update = FunctionUpdate {
+        configuration: Some("{}".to_string()),
+        code: None,
+        modified_at: T + 1,
+        revision_id: "r2".to_string(),
+        expected_revision_id: Some("r1".to_string()),
+    };
+    let UpdateFunctionOutcome::Updated(updated) =
+        store.update_function(ACCOUNT, "f", update.clone()).await?
+    else {
+        panic!("the update with the current revision applies");
+    };
+    assert_eq!(updated.configuration, "{}");
+    assert_eq!(updated.revision_id, "r2");
+    assert_eq!(updated.created_at, T);
+    assert_eq!(updated.modified_at, T + 1);
+    assert_eq!(store.function_code(ACCOUNT, "f").await?, Some(vec![1, 2]));
+    assert_eq!(
+        store.update_function(ACCOUNT, "f", update.clone()).await?,
+        UpdateFunctionOutcome::RevisionMismatch
+    );
+    let code_only = FunctionUpdate {
+        configuration: None,
+        code: Some(vec![3]),
+        modified_at: T + 2,
+        revision_id: "r3".to_string(),
+        expected_revision_id: None,
+    };
+    store.update_function(ACCOUNT, "f", code_only).await?;
+    assert_eq!(store.function_code(ACCOUNT, "f").await?, Some(vec![3]));
+    let stored = store.get_function(ACCOUNT, "f").await?;
+    assert_eq!(
+        stored.as_ref().map(|f| f.configuration.as_str()),
+        Some("{}")
+    );
+    assert_eq!(stored.map(|f| f.revision_id), Some("r3".to_string()));
+    assert_eq!(
+        store.update_function(ACCOUNT, "missing", update).await?,
+        UpdateFunctionOutcome::NoSuchFunction
+    );
+    Ok(())
+}
+
+pub async fn delete_function_removes_it_and_its_code(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    store
+        .create_function(function(ACCOUNT, "f", "r1"), vec![1])
+        .await?;
+    assert!(store.delete_function(ACCOUNT, "f").await?);
+    assert!(!store.delete_function(ACCOUNT, "f").await?);
+    assert_eq!(store.get_function(ACCOUNT, "f").await?, None);
+    assert_eq!(store.function_code(ACCOUNT, "f").await?, None);
+    assert_eq!(
+        store
+            .create_function(function(ACCOUNT, "f", "r2"), vec![2])
+            .await?,
+        CreateFunctionOutcome::Created
+    );
     Ok(())
 }

@@ -313,6 +313,46 @@ impl Store {
         self.0.role_policies(account, name).await
     }
 
+    /// Inserts a function with its code (a zip archive) unless one of the same name exists
+    /// in the account.
+    pub async fn create_function(
+        &self,
+        function: FunctionRecord,
+        code: Vec<u8>,
+    ) -> Result<CreateFunctionOutcome> {
+        self.0.create_function(function, code).await
+    }
+    /// The function of `account` named `name`, without its code.
+    pub async fn get_function(&self, account: &str, name: &str) -> Result<Option<FunctionRecord>> {
+        self.0.get_function(account, name).await
+    }
+    /// The code (zip archive) of a function, or `None` when the function does not exist.
+    pub async fn function_code(&self, account: &str, name: &str) -> Result<Option<Vec<u8>>> {
+        self.0.function_code(account, name).await
+    }
+    /// Functions of `account` ordered by name, names strictly after `after`, at most `limit`.
+    pub async fn list_functions(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FunctionRecord>> {
+        self.0.list_functions(account, after, limit).await
+    }
+    /// Replaces a function's configuration and/or code in one commit.
+    pub async fn update_function(
+        &self,
+        account: &str,
+        name: &str,
+        update: FunctionUpdate,
+    ) -> Result<UpdateFunctionOutcome> {
+        self.0.update_function(account, name, update).await
+    }
+    /// Deletes a function and its code; false when it did not exist.
+    pub async fn delete_function(&self, account: &str, name: &str) -> Result<bool> {
+        self.0.delete_function(account, name).await
+    }
+
     /// Wake-ups caused by other nodes sharing this store (messages sent, made visible or
     /// moved by them), for long polls waiting here. `None` for a backend with one writer:
     /// then every change is made by this process, which wakes its own waiters.
@@ -398,6 +438,27 @@ trait Backend: Send + Sync + 'static {
         change: RoleChange,
     ) -> Result<RoleChangeOutcome>;
     async fn role_policies(&self, account: &str, name: &str) -> Result<Option<RolePolicies>>;
+
+    async fn create_function(
+        &self,
+        function: FunctionRecord,
+        code: Vec<u8>,
+    ) -> Result<CreateFunctionOutcome>;
+    async fn get_function(&self, account: &str, name: &str) -> Result<Option<FunctionRecord>>;
+    async fn function_code(&self, account: &str, name: &str) -> Result<Option<Vec<u8>>>;
+    async fn list_functions(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FunctionRecord>>;
+    async fn update_function(
+        &self,
+        account: &str,
+        name: &str,
+        update: FunctionUpdate,
+    ) -> Result<UpdateFunctionOutcome>;
+    async fn delete_function(&self, account: &str, name: &str) -> Result<bool>;
 }
 
 #[cfg(test)]

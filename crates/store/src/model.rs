@@ -348,3 +348,43 @@ pub fn merge_role_tags(tags: &mut Vec<(String, String)>, new: Vec<(String, Strin
         }
     }
 }
+
+/// A Lambda function as stored, without its code. `configuration` is a JSON document the
+/// engine owns; the store does not interpret it. Names are unique within an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRecord {
+    pub account: String,
+    pub name: String,
+    pub configuration: String,
+    pub created_at: Millis,
+    pub modified_at: Millis,
+    /// Changes with every update; callers may make an update conditional on it.
+    pub revision_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateFunctionOutcome {
+    Created,
+    /// A function of that name exists in the account; nothing was written.
+    Exists,
+}
+
+/// A change to a function (see [`crate::Store::update_function`]): the configuration
+/// and/or the code, with the new modification time and revision id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionUpdate {
+    pub configuration: Option<String>,
+    pub code: Option<Vec<u8>>,
+    pub modified_at: Millis,
+    pub revision_id: String,
+    /// When set, the update applies only while the stored revision id is this one.
+    pub expected_revision_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateFunctionOutcome {
+    Updated(FunctionRecord),
+    NoSuchFunction,
+    /// The stored revision id was not the expected one; nothing was written.
+    RevisionMismatch,
+}

@@ -297,6 +297,19 @@ impl PostgresBackend {
         Ok(outcome)
     }
 
+    async fn update_function_once(
+        &self,
+        account: &str,
+        name: &str,
+        update: &FunctionUpdate,
+    ) -> Result<UpdateFunctionOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await?;
+        let outcome = ops::update_function(&transaction, account, name, update).await?;
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
     async fn delete_queue_once(&self, id: QueueId, now: Millis) -> Result<bool> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
@@ -710,5 +723,63 @@ impl Backend for PostgresBackend {
         }
         let client = self.client().await?;
         ops::role_policies(&client, account, name).await
+    }
+
+    async fn create_function(
+        &self,
+        function: FunctionRecord,
+        code: Vec<u8>,
+    ) -> Result<CreateFunctionOutcome> {
+        let client = self.client().await?;
+        retrying!(ops::create_function(&client, &function, &code).await)
+    }
+
+    async fn get_function(&self, account: &str, name: &str) -> Result<Option<FunctionRecord>> {
+        if has_nul(&[account, name]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::get_function(&client, account, name).await
+    }
+
+    async fn function_code(&self, account: &str, name: &str) -> Result<Option<Vec<u8>>> {
+        if has_nul(&[account, name]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::function_code(&client, account, name).await
+    }
+
+    async fn list_functions(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FunctionRecord>> {
+        if has_nul(&[account, after.unwrap_or("")]) {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        ops::list_functions(&client, account, after, limit).await
+    }
+
+    async fn update_function(
+        &self,
+        account: &str,
+        name: &str,
+        update: FunctionUpdate,
+    ) -> Result<UpdateFunctionOutcome> {
+        if has_nul(&[account, name]) {
+            return Ok(UpdateFunctionOutcome::NoSuchFunction);
+        }
+        retrying!(self.update_function_once(account, name, &update).await)
+    }
+
+    async fn delete_function(&self, account: &str, name: &str) -> Result<bool> {
+        if has_nul(&[account, name]) {
+            return Ok(false);
+        }
+        let client = self.client().await?;
+        retrying!(ops::delete_function(&client, account, name).await)
     }
 }

@@ -1546,3 +1546,159 @@ pub(crate) async fn role_policies<C: GenericClient>(
     .collect::<Result<Vec<(String, String)>>>()?;
     Ok(Some(RolePolicies { attached, inline }))
 }
+
+const FUNCTION_COLUMNS: &str = "account, name, configuration, created_at, modified_at, revision_id";
+
+fn function_from_row(row: &Row) -> FunctionRecord {
+    FunctionRecord {
+        account: row.get(0),
+        name: row.get(1),
+        configuration: row.get(2),
+        created_at: row.get(3),
+        modified_at: row.get(4),
+        revision_id: row.get(5),
+    }
+}
+
+pub(crate) async fn get_function<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<Option<FunctionRecord>> {
+    let row = query_opt(
+        client,
+        &format!(
+            "SELECT {FUNCTION_COLUMNS} FROM lambda_functions WHERE account = $1 AND name = $2"
+        ),
+        &[&account, &name],
+    )
+    .await?;
+    Ok(row.as_ref().map(function_from_row))
+}
+
+pub(crate) async fn function_code<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
+    let row = query_opt(
+        client,
+        "SELECT code FROM lambda_functions WHERE account = $1 AND name = $2",
+        &[&account, &name],
+    )
+    .await?;
+    Ok(row.map(|row| row.get(0)))
+}
+
+pub(crate) async fn list_functions<C: GenericClient>(
+    client: &C,
+    account: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<FunctionRecord>> {
+    let limit = limit.min(i64::MAX as usize) as i64;
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {FUNCTION_COLUMNS} FROM lambda_functions WHERE account = $1 \
+             AND ($2::text IS NULL OR name > $2) ORDER BY name LIMIT $3"
+        ),
+        &[&account, &after, &limit],
+    )
+    .await?;
+    Ok(rows.iter().map(function_from_row).collect())
+}
+
+/// One statement: a concurrent create of the same name on another node loses the insert.
+pub(crate) async fn create_function<C: GenericClient>(
+    client: &C,
+    function: &FunctionRecord,
+    code: &[u8],
+) -> Result<CreateFunctionOutcome> {
+    let inserted = execute(
+        client,
+        "INSERT INTO lambda_functions (account, name, configuration, code, created_at, \
+         modified_at, revision_id) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (account, name) DO NOTHING",
+        &[
+            &function.account,
+            &function.name,
+            &function.configuration,
+            &code,
+            &function.created_at,
+            &function.modified_at,
+            &function.revision_id,
+        ],
+    )
+    .await?;
+    Ok(if inserted > 0 {
+        CreateFunctionOutcome::Created
+    } else {
+        CreateFunctionOutcome::Exists
+    })
+}
+
+/// Runs inside a transaction: the row is locked first, so the revision check and the
+/// write see the same revision even with another node updating concurrently.
+pub(crate) async fn update_function<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+    update: &FunctionUpdate,
+) -> Result<UpdateFunctionOutcome> {
+    let row = query_opt(
+        client,
+        &format!(
+            "SELECT {FUNCTION_COLUMNS} FROM lambda_functions WHERE account = $1 AND name = $2 \
+             FOR UPDATE"
+        ),
+        &[&account, &name],
+    )
+    .await?;
+    let Some(current) = row.as_ref().map(function_from_row) else {
+        return Ok(UpdateFunctionOutcome::NoSuchFunction);
+    };
+    if let Some(expected) = &update.expected_revision_id
+        && *expected != current.revision_id
+    {
+        return Ok(UpdateFunctionOutcome::RevisionMismatch);
+    }
+    execute(
+        client,
+        "UPDATE lambda_functions SET configuration = coalesce($3, configuration), \
+         code = coalesce($4, code), modified_at = $5, revision_id = $6 \
+         WHERE account = $1 AND name = $2",
+        &[
+            &account,
+            &name,
+            &update.configuration,
+            &update.code,
+            &update.modified_at,
+            &update.revision_id,
+        ],
+    )
+    .await?;
+    Ok(UpdateFunctionOutcome::Updated(FunctionRecord {
+        configuration: update
+            .configuration
+            .clone()
+            .unwrap_or(current.configuration),
+        modified_at: update.modified_at,
+        revision_id: update.revision_id.clone(),
+        ..current
+    }))
+}
+
+pub(crate) async fn delete_function<C: GenericClient>(
+    client: &C,
+    account: &str,
+    name: &str,
+) -> Result<bool> {
+    let deleted = execute(
+        client,
+        "DELETE FROM lambda_functions WHERE account = $1 AND name = $2",
+        &[&account, &name],
+    )
+    .await?;
+    Ok(deleted > 0)
+}

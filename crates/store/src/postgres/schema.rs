@@ -156,6 +156,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, role_key, policy_name)
     );
     "#,
+    // 4: Lambda functions. `configuration` is the engine's JSON document; the code (a zip
+    // archive) lives here too, so any node can run any function.
+    r#"
+    CREATE TABLE lambda_functions (
+        account       TEXT COLLATE "C" NOT NULL,
+        name          TEXT COLLATE "C" NOT NULL,
+        configuration TEXT NOT NULL,
+        code          BYTEA NOT NULL,
+        created_at    BIGINT NOT NULL,
+        modified_at   BIGINT NOT NULL,
+        revision_id   TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema. Holds the migration lock for the whole

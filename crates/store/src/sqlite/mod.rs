@@ -451,4 +451,56 @@ impl Backend for SqliteBackend {
         self.read(move |connection| ops::role_policies(connection, &account, &name))
             .await
     }
+
+    async fn create_function(
+        &self,
+        function: FunctionRecord,
+        code: Vec<u8>,
+    ) -> Result<CreateFunctionOutcome> {
+        self.write(|reply| WriteOp::CreateFunction(function, code, reply))
+            .await
+    }
+
+    async fn get_function(&self, account: &str, name: &str) -> Result<Option<FunctionRecord>> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |connection| ops::get_function(connection, &account, &name))
+            .await
+    }
+
+    async fn function_code(&self, account: &str, name: &str) -> Result<Option<Vec<u8>>> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.read(move |connection| ops::function_code(connection, &account, &name))
+            .await
+    }
+
+    async fn list_functions(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<FunctionRecord>> {
+        let account = account.to_string();
+        let after = after.map(str::to_string);
+        self.read(move |connection| {
+            ops::list_functions(connection, &account, after.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn update_function(
+        &self,
+        account: &str,
+        name: &str,
+        update: FunctionUpdate,
+    ) -> Result<UpdateFunctionOutcome> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(|reply| WriteOp::UpdateFunction(account, name, update, reply))
+            .await
+    }
+
+    async fn delete_function(&self, account: &str, name: &str) -> Result<bool> {
+        let (account, name) = (account.to_string(), name.to_string());
+        self.write(|reply| WriteOp::DeleteFunction(account, name, reply))
+            .await
+    }
 }

@@ -1170,3 +1170,132 @@ pub(crate) fn role_policies(
         .collect::<rusqlite::Result<Vec<(String, String)>>>()?;
     Ok(Some(RolePolicies { attached, inline }))
 }
+
+const FUNCTION_COLUMNS: &str = "account, name, configuration, created_at, modified_at, revision_id";
+
+fn function_row(row: &Row<'_>) -> rusqlite::Result<FunctionRecord> {
+    Ok(FunctionRecord {
+        account: row.get(0)?,
+        name: row.get(1)?,
+        configuration: row.get(2)?,
+        created_at: row.get(3)?,
+        modified_at: row.get(4)?,
+        revision_id: row.get(5)?,
+    })
+}
+
+pub(crate) fn get_function(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+) -> Result<Option<FunctionRecord>> {
+    Ok(connection
+        .prepare_cached(&format!(
+            "SELECT {FUNCTION_COLUMNS} FROM lambda_functions WHERE account = ?1 AND name = ?2"
+        ))?
+        .query_row(params![account, name], function_row)
+        .optional()?)
+}
+
+pub(crate) fn function_code(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(connection
+        .prepare_cached("SELECT code FROM lambda_functions WHERE account = ?1 AND name = ?2")?
+        .query_row(params![account, name], |row| row.get(0))
+        .optional()?)
+}
+
+pub(crate) fn list_functions(
+    connection: &Connection,
+    account: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<FunctionRecord>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {FUNCTION_COLUMNS} FROM lambda_functions WHERE account = ?1 \
+         AND (?2 IS NULL OR name > ?2) ORDER BY name LIMIT ?3"
+    ))?;
+    let rows = statement
+        .query_map(
+            params![account, after, limit.min(i64::MAX as usize) as i64],
+            function_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn create_function(
+    connection: &Connection,
+    function: &FunctionRecord,
+    code: &[u8],
+) -> Result<CreateFunctionOutcome> {
+    let inserted = connection
+        .prepare_cached(
+            "INSERT INTO lambda_functions (account, name, configuration, code, created_at, \
+             modified_at, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (account, name) DO NOTHING",
+        )?
+        .execute(params![
+            function.account,
+            function.name,
+            function.configuration,
+            code,
+            function.created_at,
+            function.modified_at,
+            function.revision_id,
+        ])?;
+    Ok(if inserted > 0 {
+        CreateFunctionOutcome::Created
+    } else {
+        CreateFunctionOutcome::Exists
+    })
+}
+
+pub(crate) fn update_function(
+    connection: &Connection,
+    account: &str,
+    name: &str,
+    update: &FunctionUpdate,
+) -> Result<UpdateFunctionOutcome> {
+    let Some(current) = get_function(connection, account, name)? else {
+        return Ok(UpdateFunctionOutcome::NoSuchFunction);
+    };
+    if let Some(expected) = &update.expected_revision_id
+        && *expected != current.revision_id
+    {
+        return Ok(UpdateFunctionOutcome::RevisionMismatch);
+    }
+    connection
+        .prepare_cached(
+            "UPDATE lambda_functions SET configuration = coalesce(?3, configuration), \
+             code = coalesce(?4, code), modified_at = ?5, revision_id = ?6 \
+             WHERE account = ?1 AND name = ?2",
+        )?
+        .execute(params![
+            account,
+            name,
+            update.configuration,
+            update.code,
+            update.modified_at,
+            update.revision_id,
+        ])?;
+    Ok(UpdateFunctionOutcome::Updated(FunctionRecord {
+        configuration: update
+            .configuration
+            .clone()
+            .unwrap_or(current.configuration),
+        modified_at: update.modified_at,
+        revision_id: update.revision_id.clone(),
+        ..current
+    }))
+}
+
+pub(crate) fn delete_function(connection: &Connection, account: &str, name: &str) -> Result<bool> {
+    let deleted = connection
+        .prepare_cached("DELETE FROM lambda_functions WHERE account = ?1 AND name = ?2")?
+        .execute(params![account, name])?;
+    Ok(deleted > 0)
+}

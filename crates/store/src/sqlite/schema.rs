@@ -135,6 +135,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, role_key, policy_name)
     ) WITHOUT ROWID;
     "#,
+    // 4: Lambda functions. `configuration` is the engine's JSON document; the code (a zip
+    // archive) lives here too, so any node can run any function.
+    r#"
+    CREATE TABLE lambda_functions (
+        account       TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        configuration TEXT NOT NULL,
+        code          BLOB NOT NULL,
+        created_at    INTEGER NOT NULL,
+        modified_at   INTEGER NOT NULL,
+        revision_id   TEXT NOT NULL,
+        PRIMARY KEY (account, name)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, all pending migrations in one transaction.

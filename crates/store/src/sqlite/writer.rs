@@ -51,6 +51,11 @@ pub(crate) enum WriteOp {
     DeleteRole(String, String, Reply<DeleteRoleOutcome>),
     /// Account, role name and the change.
     ChangeRole(String, String, RoleChange, Reply<RoleChangeOutcome>),
+    CreateFunction(FunctionRecord, Vec<u8>, Reply<CreateFunctionOutcome>),
+    /// Account, function name and the update.
+    UpdateFunction(String, String, FunctionUpdate, Reply<UpdateFunctionOutcome>),
+    /// Account and function name.
+    DeleteFunction(String, String, Reply<bool>),
 }
 
 /// Input of a lease operation (see [`crate::Store::acquire_lease`]).
@@ -192,6 +197,9 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::CreateRole(_, reply) => answer(closed(), reply),
         WriteOp::DeleteRole(_, _, reply) => answer(closed(), reply),
         WriteOp::ChangeRole(_, _, _, reply) => answer(closed(), reply),
+        WriteOp::CreateFunction(_, _, reply) => answer(closed(), reply),
+        WriteOp::UpdateFunction(_, _, _, reply) => answer(closed(), reply),
+        WriteOp::DeleteFunction(_, _, reply) => answer(closed(), reply),
     }
 }
 
@@ -259,6 +267,16 @@ fn run_one(
         }
         WriteOp::ChangeRole(account, name, change, reply) => {
             finish(ops::change_role(connection, &account, &name, change), reply)
+        }
+        WriteOp::CreateFunction(function, code, reply) => {
+            finish(ops::create_function(connection, &function, &code), reply)
+        }
+        WriteOp::UpdateFunction(account, name, update, reply) => finish(
+            ops::update_function(connection, &account, &name, &update),
+            reply,
+        ),
+        WriteOp::DeleteFunction(account, name, reply) => {
+            finish(ops::delete_function(connection, &account, &name), reply)
         }
     };
     if failed {
