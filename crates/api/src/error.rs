@@ -274,6 +274,65 @@ impl Error {
                     true,
                     m.into(),
                 ),
+                E::FunctionNotFound(m) => (
+                    StatusCode::NOT_FOUND,
+                    "com.amazonaws.lambda#ResourceNotFoundException",
+                    "ResourceNotFoundException",
+                    true,
+                    m.into(),
+                ),
+                E::ResourceConflict(m) => (
+                    StatusCode::CONFLICT,
+                    "com.amazonaws.lambda#ResourceConflictException",
+                    "ResourceConflictException",
+                    true,
+                    m.into(),
+                ),
+                E::LambdaInvalidParameterValue(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.lambda#InvalidParameterValueException",
+                    "InvalidParameterValueException",
+                    true,
+                    m.into(),
+                ),
+                E::LambdaValidation(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.lambda#ValidationException",
+                    "ValidationException",
+                    true,
+                    m.into(),
+                ),
+                E::PreconditionFailed(m) => (
+                    StatusCode::PRECONDITION_FAILED,
+                    "com.amazonaws.lambda#PreconditionFailedException",
+                    "PreconditionFailedException",
+                    true,
+                    m.into(),
+                ),
+                E::LambdaRequestTooLarge(m) => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "com.amazonaws.lambda#RequestTooLargeException",
+                    "RequestTooLargeException",
+                    true,
+                    m.into(),
+                ),
+                E::InvalidRequestContent(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "com.amazonaws.lambda#InvalidRequestContentException",
+                    "InvalidRequestContentException",
+                    true,
+                    m.into(),
+                ),
+                E::LambdaService(detail) => {
+                    tracing::error!(error = %detail, "lambda service failure");
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "com.amazonaws.lambda#ServiceException",
+                        "ServiceException",
+                        false,
+                        "An internal error occurred.".into(),
+                    )
+                }
                 E::Store(detail) if detail.is_unavailable() => {
                     // The database is down or unreachable: nothing was changed, and the
                     // SDKs retry a 503 ServiceUnavailable by themselves.

@@ -77,6 +77,30 @@ pub enum Error {
     /// IAM `LimitExceeded`.
     #[error("{0}")]
     LimitExceeded(String),
+    /// Lambda `ResourceNotFoundException` (a function; named apart from SQS's).
+    #[error("{0}")]
+    FunctionNotFound(String),
+    /// Lambda `ResourceConflictException`: a duplicate create, an update in progress.
+    #[error("{0}")]
+    ResourceConflict(String),
+    /// Lambda `InvalidParameterValueException`.
+    #[error("{0}")]
+    LambdaInvalidParameterValue(String),
+    /// Lambda `ValidationException`: a member breaks its range or pattern.
+    #[error("{0}")]
+    LambdaValidation(String),
+    /// Lambda `PreconditionFailedException`: a `RevisionId` that is not the latest.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// Lambda `RequestTooLargeException`.
+    #[error("{0}")]
+    LambdaRequestTooLarge(String),
+    /// Lambda `InvalidRequestContentException`: an Invoke payload that is not JSON.
+    #[error("{0}")]
+    InvalidRequestContent(String),
+    /// Lambda `ServiceException`: eddy could not run the function (e.g. unpack its code).
+    #[error("{0}")]
+    LambdaService(String),
     /// The store failed; the client sees a generic internal error, the log the detail.
     #[error("store: {0}")]
     Store(#[from] store::Error),

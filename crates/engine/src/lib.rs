@@ -6,8 +6,9 @@
 //! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
 //! - `error.rs`: the engine's one error enum, one variant per AWS error.
 //! - `iam/`: IAM roles and their policies, stored and returned but not enforced.
-//! - `lambda/`: function execution: environments (processes speaking the Lambda Runtime
-//!   API) and `FunctionRunner::invoke`.
+//! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke) and
+//!   function execution: environments (processes speaking the Lambda Runtime API) and
+//!   `FunctionRunner::invoke`.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks) under one shutdown signal.
@@ -65,6 +66,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// SQS state that lives only in this process (long-poll notifiers).
     sqs: sqs::SqsState,
+    /// What Invoke runs functions with; set once by the server (`set_function_platform`).
+    functions: std::sync::OnceLock<lambda::FunctionPlatform>,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,
 }
@@ -83,6 +86,7 @@ impl Engine {
                 config,
                 shutdown,
                 sqs: sqs::SqsState::default(),
+                functions: std::sync::OnceLock::new(),
                 node: uuid::Uuid::new_v4().to_string(),
             }),
         }

@@ -5,6 +5,9 @@
 //!
 //! # Layout
 //!
+//! - `functions.rs`: the control plane: Create/Get/List/Update/DeleteFunction and Invoke
+//!   as methods on [`crate::Engine`], validation with Lambda's messages, and unpacking each
+//!   code version once under `<data dir>/functions/`.
 //! - `spec.rs`: [`FunctionSpec`] (one function), [`LambdaConfig`] and the command of each
 //!   runtime ([`RuntimeCommands`]).
 //! - `runtime_api.rs`: the per-environment state machine behind `/next`, `/response`,
@@ -24,11 +27,13 @@
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
 mod environment;
+mod functions;
 mod logs;
 mod runner;
 mod runtime_api;
 mod spec;
 
+pub use functions::*;
 pub use logs::{FunctionLog, LOG_TAIL_BYTES};
 pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};

@@ -1,0 +1,1107 @@
+//! The Lambda control plane: CreateFunction, GetFunction(Configuration), ListFunctions,
+//! UpdateFunctionCode/Configuration, DeleteFunction and Invoke, as methods on
+//! [`crate::Engine`]. Functions are stored with their configuration (the JSON of
+//! [`FunctionConfiguration`], which only the engine reads) and their zip; Invoke unpacks
+//! the zip once per code version under the data directory and runs it through the
+//! [`FunctionRunner`].
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::{CreateFunctionOutcome, FunctionRecord, FunctionUpdate, UpdateFunctionOutcome};
+
+use super::{FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
+use crate::{Engine, Error, Result};
+
+/// Largest synchronous Invoke payload (6 MB).
+pub const MAX_INVOKE_PAYLOAD_BYTES: usize = 6_291_456;
+/// Largest zip accepted directly in a request (50 MB).
+pub const MAX_ZIPPED_BYTES: usize = 52_428_800;
+/// Largest total unzipped size (250 MB).
+pub const MAX_UNZIPPED_BYTES: u64 = 262_144_000;
+/// ListFunctions returns at most this many functions per page.
+pub const MAX_LIST_ITEMS: usize = 50;
+const MAX_ENVIRONMENT_BYTES: usize = 4096;
+
+/// Variables the platform sets itself; a function may not set them.
+const RESERVED_VARIABLES: &[&str] = &[
+    "_HANDLER",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "TZ",
+];
+
+/// The runtimes eddy can start (the `Runtime` enum of the API model, minus retired ones).
+const RUNTIMES: &[&str] = &[
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+];
+
+/// What the execution layer needs besides the store: the runner and where code is unpacked.
+#[derive(Debug, Clone)]
+pub struct FunctionPlatform {
+    pub runner: FunctionRunner,
+    /// Code is unpacked into `<data_dir>/functions/<account>/<name>/<code sha, hex>/`.
+    pub data_dir: PathBuf,
+}
+
+/// `Code` of CreateFunction and the code members of UpdateFunctionCode.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionCode {
+    /// The zip, already base64-decoded by the api.
+    #[serde(skip)]
+    pub zip_file: Option<Vec<u8>>,
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Option<String>,
+    #[serde(rename = "S3Key")]
+    pub s3_key: Option<String>,
+    pub image_uri: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct EnvironmentInput {
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// CreateFunction's members (the ones eddy reads).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateFunctionInput {
+    pub function_name: String,
+    pub runtime: Option<String>,
+    pub role: Option<String>,
+    pub handler: Option<String>,
+    #[serde(default)]
+    pub code: FunctionCode,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub environment: Option<EnvironmentInput>,
+    pub package_type: Option<String>,
+    pub architectures: Option<Vec<String>>,
+}
+
+/// UpdateFunctionConfiguration's members: absent ones are left as they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFunctionConfigurationInput {
+    pub runtime: Option<String>,
+    pub role: Option<String>,
+    pub handler: Option<String>,
+    pub description: Option<String>,
+    pub timeout: Option<i64>,
+    pub memory_size: Option<i64>,
+    pub environment: Option<EnvironmentInput>,
+    pub revision_id: Option<String>,
+}
+
+/// UpdateFunctionCode's members.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateFunctionCodeInput {
+    #[serde(flatten)]
+    pub code: FunctionCode,
+    pub architectures: Option<Vec<String>>,
+    pub revision_id: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TracingConfig {
+    #[serde(rename = "Mode")]
+    pub mode: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EphemeralStorage {
+    #[serde(rename = "Size")]
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfig {
+    pub log_format: String,
+    pub log_group: String,
+}
+
+/// FunctionConfiguration as Lambda returns it (reference §2.4); also what is stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct FunctionConfiguration {
+    pub function_name: String,
+    pub function_arn: String,
+    pub runtime: String,
+    pub role: String,
+    pub handler: String,
+    pub code_size: u64,
+    pub description: String,
+    pub timeout: i64,
+    pub memory_size: i64,
+    pub last_modified: String,
+    pub code_sha256: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<EnvironmentInput>,
+    pub tracing_config: TracingConfig,
+    pub revision_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status: Option<String>,
+    pub package_type: String,
+    pub architectures: Vec<String>,
+    pub ephemeral_storage: EphemeralStorage,
+    pub logging_config: LoggingConfig,
+}
+
+/// GetFunction's answer.
+#[derive(Debug, Clone)]
+pub struct FunctionDetails {
+    pub configuration: FunctionConfiguration,
+    /// Where the code could be downloaded (`Code.Location`).
+    pub code_location: String,
+}
+
+/// One page of ListFunctions.
+#[derive(Debug, Clone)]
+pub struct FunctionPage {
+    pub functions: Vec<FunctionConfiguration>,
+    pub next_marker: Option<String>,
+}
+
+/// How Invoke was asked to run (`X-Amz-Invocation-Type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvocationType {
+    RequestResponse,
+    Event,
+    DryRun,
+}
+
+/// Invoke's input once decoded from the wire.
+#[derive(Debug, Clone)]
+pub struct InvokeInput {
+    pub function_name: String,
+    pub qualifier: Option<String>,
+    pub invocation_type: InvocationType,
+    pub payload: Vec<u8>,
+    /// Decoded `X-Amz-Client-Context`.
+    pub client_context: Option<String>,
+}
+
+/// A function identifier from a path: name, `name:qualifier`, `account:function:name[:q]`
+/// or a full ARN, resolved to (account, name, qualifier).
+fn parse_function_identifier(
+    identifier: &str,
+    default_account: &str,
+    qualifier: Option<&str>,
+) -> Result<(String, String, Option<String>)> {
+    let parts: Vec<&str> = identifier.split(':').collect();
+    let (account, name, derived) = match parts.as_slice() {
+        [name] => (default_account, *name, None),
+        [name, q] => (default_account, *name, Some(*q)),
+        [account, "function", name] => (*account, *name, None),
+        [account, "function", name, q] => (*account, *name, Some(*q)),
+        ["arn", _, "lambda", _, account, "function", name] => (*account, *name, None),
+        ["arn", _, "lambda", _, account, "function", name, q] => (*account, *name, Some(*q)),
+        _ => return Err(invalid_name(identifier)),
+    };
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    {
+        return Err(invalid_name(identifier));
+    }
+    let qualifier = match (derived, qualifier) {
+        (Some(derived), Some(given)) if derived != given => {
+            return Err(Error::LambdaInvalidParameterValue(
+                "The derived qualifier from the function name does not match the specified qualifier."
+                    .to_string(),
+            ));
+        }
+        (Some(derived), _) => Some(derived.to_string()),
+        (None, given) => given.map(str::to_string),
+    };
+    Ok((account.to_string(), name.to_string(), qualifier))
+}
+
+fn invalid_name(identifier: &str) -> Error {
+    Error::LambdaValidation(format!(
+        "1 validation error detected: Value '{identifier}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{{2}}(-gov)?-[a-z]+-\\d{{1}}:)?(\\d{{12}}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+    ))
+}
+
+fn validate_timeout(timeout: i64) -> Result<()> {
+    if timeout < 1 {
+        return Err(constraint(
+            timeout,
+            "timeout",
+            "Member must have value greater than or equal to 1",
+        ));
+    }
+    if timeout > 900 {
+        return Err(constraint(
+            timeout,
+            "timeout",
+            "Member must have value less than or equal to 900",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_memory(memory: i64) -> Result<()> {
+    if memory < 128 {
+        return Err(constraint(
+            memory,
+            "memorySize",
+            "Member must have value greater than or equal to 128",
+        ));
+    }
+    if memory > 10240 {
+        return Err(constraint(
+            memory,
+            "memorySize",
+            "Member must have value less than or equal to 10240",
+        ));
+    }
+    Ok(())
+}
+
+fn constraint(value: impl std::fmt::Display, member: &str, rule: &str) -> Error {
+    Error::LambdaValidation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
+    ))
+}
+
+fn validate_runtime(runtime: &str) -> Result<()> {
+    if RUNTIMES.contains(&runtime) {
+        return Ok(());
+    }
+    Err(Error::LambdaInvalidParameterValue(format!(
+        "Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [{}] or be a valid ARN",
+        RUNTIMES.join(", ")
+    )))
+}
+
+fn validate_role(role: &str) -> Result<()> {
+    let well_formed = role
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":iam::"))
+        .and_then(|(partition, rest)| {
+            partition
+                .starts_with("aws")
+                .then_some(rest)
+                .or((partition.is_empty()).then_some(rest))
+        })
+        .and_then(|rest| rest.split_once(":role/"))
+        .is_some_and(|(account, name)| {
+            account.len() == 12
+                && account.bytes().all(|byte| byte.is_ascii_digit())
+                && !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|byte| byte.is_ascii_alphanumeric() || b"+=,.@-_/".contains(&byte))
+        });
+    if well_formed {
+        return Ok(());
+    }
+    Err(constraint(
+        role,
+        "role",
+        "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+    ))
+}
+
+fn validate_description(description: &str) -> Result<()> {
+    if description.chars().count() > 256 {
+        return Err(constraint(
+            description,
+            "description",
+            "Member must have length less than or equal to 256",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_architectures(architectures: &[String]) -> Result<()> {
+    match architectures {
+        [one] if one == "x86_64" || one == "arm64" => Ok(()),
+        [_] => Err(constraint(
+            format!("[{}]", architectures.join(", ")),
+            "architectures",
+            "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64]]",
+        )),
+        _ => Err(constraint(
+            format!("[{}]", architectures.join(", ")),
+            "architectures",
+            "Member must have length less than or equal to 1",
+        )),
+    }
+}
+
+fn validate_environment(environment: &EnvironmentInput) -> Result<()> {
+    let reserved: Vec<&str> = environment
+        .variables
+        .keys()
+        .filter(|key| RESERVED_VARIABLES.contains(&key.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !reserved.is_empty() {
+        return Err(Error::LambdaInvalidParameterValue(format!(
+            "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {}",
+            reserved.join(", ")
+        )));
+    }
+    for key in environment.variables.keys() {
+        let mut bytes = key.bytes();
+        let well_formed = bytes
+            .next()
+            .is_some_and(|first| first.is_ascii_alphabetic())
+            && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+        if !well_formed {
+            return Err(constraint(
+                "[sensitive]",
+                "environment.variables",
+                "Member must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
+            ));
+        }
+    }
+    let measured = serde_json::to_string(&environment.variables).unwrap_or_default();
+    if measured.len() > MAX_ENVIRONMENT_BYTES {
+        return Err(Error::LambdaInvalidParameterValue(format!(
+            "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: {measured}"
+        )));
+    }
+    Ok(())
+}
+
+/// The zip from a `Code` member, checked to be a readable archive within the size limits.
+fn zip_from(code: &FunctionCode) -> Result<Vec<u8>> {
+    if code.image_uri.is_some() {
+        return Err(image_not_supported());
+    }
+    let Some(zip) = &code.zip_file else {
+        if code.s3_bucket.is_some() || code.s3_key.is_some() {
+            return Err(Error::LambdaInvalidParameterValue(
+                "eddy does not support code from S3 (S3Bucket/S3Key) yet; upload the zip as ZipFile."
+                    .to_string(),
+            ));
+        }
+        return Err(Error::LambdaInvalidParameterValue(
+            "Please provide a source for function code.".to_string(),
+        ));
+    };
+    if zip.len() > MAX_ZIPPED_BYTES {
+        return Err(Error::LambdaRequestTooLarge(format!(
+            "Zipped size must be smaller than {MAX_ZIPPED_BYTES} bytes"
+        )));
+    }
+    let unreadable = || {
+        Error::LambdaInvalidParameterValue(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+                .to_string(),
+        )
+    };
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip.as_slice())).map_err(|_| unreadable())?;
+    let mut unzipped: u64 = 0;
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).map_err(|_| unreadable())?;
+        unzipped = unzipped.saturating_add(entry.size());
+    }
+    if unzipped > MAX_UNZIPPED_BYTES {
+        return Err(Error::LambdaInvalidParameterValue(format!(
+            "Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+        )));
+    }
+    Ok(zip.clone())
+}
+
+fn image_not_supported() -> Error {
+    Error::LambdaInvalidParameterValue(
+        "eddy does not support container image functions (PackageType Image); package the function as a .zip file archive (PackageType Zip)."
+            .to_string(),
+    )
+}
+
+fn sha256_base64(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// `2026-01-31T12:34:56.789+0000`.
+pub fn format_last_modified(millis: store::Millis) -> String {
+    let seconds = millis.div_euclid(1000);
+    let (year, month, day) = crate::clock::civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60,
+        millis.rem_euclid(1000)
+    )
+}
+
+fn not_found(arn: &str) -> Error {
+    Error::FunctionNotFound(format!("Function not found: {arn}"))
+}
+
+fn new_revision_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Engine {
+    /// Gives the engine what Invoke needs to run code. Without it, Invoke fails.
+    pub fn set_function_platform(&self, platform: FunctionPlatform) {
+        // Set once at start-up; a second call keeps the first platform.
+        let _ = self.inner.functions.set(platform);
+    }
+
+    /// The runner, if a platform is set (shutdown stops its environments).
+    pub fn function_runner(&self) -> Option<&FunctionRunner> {
+        self.inner.functions.get().map(|platform| &platform.runner)
+    }
+
+    fn function_arn(&self, account: &str, name: &str) -> String {
+        format!(
+            "arn:aws:lambda:{}:{account}:function:{name}",
+            self.inner.config.region
+        )
+    }
+
+    /// The stored function named by `identifier` (only `$LATEST` exists so far).
+    async fn find_function(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(FunctionRecord, FunctionConfiguration)> {
+        let (account, name, qualifier) = parse_function_identifier(identifier, account, qualifier)?;
+        let mut arn = self.function_arn(&account, &name);
+        if let Some(qualifier) = &qualifier {
+            arn = format!("{arn}:{qualifier}");
+            if qualifier != "$LATEST" {
+                return Err(not_found(&arn));
+            }
+        }
+        let Some(record) = self.inner.store.get_function(&account, &name).await? else {
+            return Err(not_found(&arn));
+        };
+        let configuration = configuration_of(&record)?;
+        Ok((record, configuration))
+    }
+
+    /// CreateFunction.
+    pub async fn create_function(
+        &self,
+        account: &str,
+        input: CreateFunctionInput,
+    ) -> Result<FunctionConfiguration> {
+        let (account, name, qualifier) =
+            parse_function_identifier(&input.function_name, account, None)?;
+        if qualifier.is_some() {
+            return Err(invalid_name(&input.function_name));
+        }
+        if input.package_type.as_deref() == Some("Image") {
+            return Err(image_not_supported());
+        }
+        if let Some(package_type) = &input.package_type
+            && package_type != "Zip"
+        {
+            return Err(constraint(
+                package_type,
+                "packageType",
+                "Member must satisfy enum value set: [Image, Zip]",
+            ));
+        }
+        let role = input.role.unwrap_or_default();
+        validate_role(&role)?;
+        let (Some(runtime), Some(handler)) = (input.runtime, input.handler) else {
+            return Err(Error::LambdaInvalidParameterValue(
+                "Runtime and Handler are mandatory parameters for functions created with deployment packages."
+                    .to_string(),
+            ));
+        };
+        validate_runtime(&runtime)?;
+        let timeout = input.timeout.unwrap_or(3);
+        validate_timeout(timeout)?;
+        let memory_size = input.memory_size.unwrap_or(128);
+        validate_memory(memory_size)?;
+        let description = input.description.unwrap_or_default();
+        validate_description(&description)?;
+        let architectures = input
+            .architectures
+            .unwrap_or_else(|| vec!["x86_64".to_string()]);
+        validate_architectures(&architectures)?;
+        if let Some(environment) = &input.environment {
+            validate_environment(environment)?;
+        }
+        let zip = zip_from(&input.code)?;
+
+        let now = self.now();
+        let revision_id = new_revision_id();
+        let configuration = FunctionConfiguration {
+            function_arn: self.function_arn(&account, &name),
+            function_name: name.clone(),
+            runtime,
+            role,
+            handler,
+            code_size: zip.len() as u64,
+            description,
+            timeout,
+            memory_size,
+            last_modified: format_last_modified(now),
+            code_sha256: sha256_base64(&zip),
+            version: "$LATEST".to_string(),
+            environment: input.environment,
+            tracing_config: TracingConfig {
+                mode: "PassThrough".to_string(),
+            },
+            revision_id: revision_id.clone(),
+            // Active at once: nothing is provisioned, and the SDK waiters only poll.
+            state: Some("Active".to_string()),
+            last_update_status: Some("Successful".to_string()),
+            package_type: "Zip".to_string(),
+            architectures,
+            ephemeral_storage: EphemeralStorage { size: 512 },
+            logging_config: LoggingConfig {
+                log_format: "Text".to_string(),
+                log_group: format!("/aws/lambda/{name}"),
+            },
+        };
+        let record = FunctionRecord {
+            account,
+            name: name.clone(),
+            configuration: serde_json::to_string(&configuration).map_err(internal)?,
+            created_at: now,
+            modified_at: now,
+            revision_id,
+        };
+        match self.inner.store.create_function(record, zip).await? {
+            CreateFunctionOutcome::Created => Ok(configuration),
+            CreateFunctionOutcome::Exists => Err(Error::ResourceConflict(format!(
+                "Function already exist: {name}"
+            ))),
+        }
+    }
+
+    /// GetFunction.
+    pub async fn get_function(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionDetails> {
+        let (record, configuration) = self.find_function(account, identifier, qualifier).await?;
+        let code_location = format!(
+            "{}/2015-03-31/functions/{}/code",
+            self.inner
+                .functions
+                .get()
+                .and_then(|platform| platform.runner.config().endpoint_url.clone())
+                .unwrap_or_default(),
+            record.name
+        );
+        Ok(FunctionDetails {
+            configuration,
+            code_location,
+        })
+    }
+
+    /// GetFunctionConfiguration.
+    pub async fn get_function_configuration(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionConfiguration> {
+        Ok(self.find_function(account, identifier, qualifier).await?.1)
+    }
+
+    /// ListFunctions: at most 50 a page; the marker is opaque (base64 of the last name).
+    pub async fn list_functions(
+        &self,
+        account: &str,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<FunctionPage> {
+        let limit = match max_items {
+            None => MAX_LIST_ITEMS,
+            Some(items) if items < 1 => {
+                return Err(constraint(
+                    items,
+                    "maxItems",
+                    "Member must have value greater than or equal to 1",
+                ));
+            }
+            Some(items) => usize::try_from(items)
+                .unwrap_or(MAX_LIST_ITEMS)
+                .min(MAX_LIST_ITEMS),
+        };
+        let after = match marker {
+            None | Some("") => None,
+            Some(marker) => Some(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(marker)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| {
+                        Error::LambdaInvalidParameterValue(
+                            "Invalid value for marker parameter".to_string(),
+                        )
+                    })?,
+            ),
+        };
+        let mut records = self
+            .inner
+            .store
+            .list_functions(account, after.as_deref(), limit + 1)
+            .await?;
+        let next_marker = if records.len() > limit {
+            records.truncate(limit);
+            records.last().map(|record| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(record.name.as_bytes())
+            })
+        } else {
+            None
+        };
+        let functions = records
+            .iter()
+            .map(|record| {
+                let mut configuration = configuration_of(record)?;
+                // ListFunctions returns no state fields.
+                configuration.state = None;
+                configuration.last_update_status = None;
+                Ok(configuration)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(FunctionPage {
+            functions,
+            next_marker,
+        })
+    }
+
+    /// DeleteFunction (only unqualified or `$LATEST`: there are no versions yet).
+    pub async fn delete_function(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
+        let (record, _) = self.find_function(account, identifier, qualifier).await?;
+        if !self
+            .inner
+            .store
+            .delete_function(&record.account, &record.name)
+            .await?
+        {
+            return Err(not_found(&self.function_arn(&record.account, &record.name)));
+        }
+        if let Some(platform) = self.inner.functions.get() {
+            platform.runner.stop_environments(&record.name);
+            let directory = function_directory(&platform.data_dir, &record.account, &record.name);
+            if let Err(error) = std::fs::remove_dir_all(&directory)
+                && error.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(%error, directory = %directory.display(), "cannot remove unpacked code");
+            }
+        }
+        Ok(())
+    }
+
+    /// UpdateFunctionCode.
+    pub async fn update_function_code(
+        &self,
+        account: &str,
+        identifier: &str,
+        input: UpdateFunctionCodeInput,
+    ) -> Result<FunctionConfiguration> {
+        let (record, mut configuration) = self.find_function(account, identifier, None).await?;
+        let zip = zip_from(&input.code)?;
+        if let Some(architectures) = input.architectures {
+            validate_architectures(&architectures)?;
+            configuration.architectures = architectures;
+        }
+        check_revision(&record, input.revision_id.as_deref())?;
+        configuration.code_size = zip.len() as u64;
+        configuration.code_sha256 = sha256_base64(&zip);
+        if input.dry_run {
+            return Ok(configuration);
+        }
+        self.write_function(record, configuration, Some(zip), input.revision_id)
+            .await
+    }
+
+    /// UpdateFunctionConfiguration: a partial update; `Environment` replaces the whole map.
+    pub async fn update_function_configuration(
+        &self,
+        account: &str,
+        identifier: &str,
+        input: UpdateFunctionConfigurationInput,
+    ) -> Result<FunctionConfiguration> {
+        let (record, mut configuration) = self.find_function(account, identifier, None).await?;
+        if let Some(role) = input.role {
+            validate_role(&role)?;
+            configuration.role = role;
+        }
+        if let Some(runtime) = input.runtime {
+            validate_runtime(&runtime)?;
+            configuration.runtime = runtime;
+        }
+        if let Some(handler) = input.handler {
+            configuration.handler = handler;
+        }
+        if let Some(description) = input.description {
+            validate_description(&description)?;
+            configuration.description = description;
+        }
+        if let Some(timeout) = input.timeout {
+            validate_timeout(timeout)?;
+            configuration.timeout = timeout;
+        }
+        if let Some(memory_size) = input.memory_size {
+            validate_memory(memory_size)?;
+            configuration.memory_size = memory_size;
+        }
+        if let Some(environment) = input.environment {
+            validate_environment(&environment)?;
+            configuration.environment = Some(environment);
+        }
+        check_revision(&record, input.revision_id.as_deref())?;
+        self.write_function(record, configuration, None, input.revision_id)
+            .await
+    }
+
+    async fn write_function(
+        &self,
+        record: FunctionRecord,
+        mut configuration: FunctionConfiguration,
+        code: Option<Vec<u8>>,
+        expected_revision_id: Option<String>,
+    ) -> Result<FunctionConfiguration> {
+        let now = self.now();
+        let revision_id = new_revision_id();
+        configuration.last_modified = format_last_modified(now);
+        configuration.revision_id = revision_id.clone();
+        configuration.state = Some("Active".to_string());
+        configuration.last_update_status = Some("Successful".to_string());
+        let update = FunctionUpdate {
+            configuration: Some(serde_json::to_string(&configuration).map_err(internal)?),
+            code,
+            modified_at: now,
+            revision_id,
+            expected_revision_id,
+        };
+        match self
+            .inner
+            .store
+            .update_function(&record.account, &record.name, update)
+            .await?
+        {
+            UpdateFunctionOutcome::Updated(_) => {}
+            UpdateFunctionOutcome::NoSuchFunction => {
+                return Err(not_found(&configuration.function_arn));
+            }
+            UpdateFunctionOutcome::RevisionMismatch => return Err(revision_mismatch()),
+        }
+        if let Some(platform) = self.inner.functions.get() {
+            platform.runner.stop_environments(&record.name);
+        }
+        Ok(configuration)
+    }
+
+    /// Invoke. `RequestResponse` runs the function and returns its result (a function
+    /// failure is a result, not an error); `DryRun` only checks that the function exists.
+    pub async fn invoke(
+        &self,
+        account: &str,
+        input: InvokeInput,
+    ) -> Result<Option<InvocationResult>> {
+        if input.payload.len() > MAX_INVOKE_PAYLOAD_BYTES {
+            return Err(Error::LambdaRequestTooLarge(format!(
+                "Request must be smaller than {MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+            )));
+        }
+        let payload = if input.payload.iter().all(u8::is_ascii_whitespace) {
+            b"{}".to_vec()
+        } else {
+            if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&input.payload) {
+                return Err(Error::InvalidRequestContent(format!(
+                    "Could not parse request body into json: Could not parse payload into json: {error}"
+                )));
+            }
+            input.payload
+        };
+        let (record, configuration) = self
+            .find_function(account, &input.function_name, input.qualifier.as_deref())
+            .await?;
+        match input.invocation_type {
+            InvocationType::DryRun => return Ok(None),
+            InvocationType::Event => {
+                return Err(Error::LambdaInvalidParameterValue(
+                    "eddy does not support asynchronous invocation (InvocationType Event) yet."
+                        .to_string(),
+                ));
+            }
+            InvocationType::RequestResponse => {}
+        }
+        let Some(platform) = self.inner.functions.get() else {
+            return Err(Error::LambdaService(
+                "function execution is not configured on this server".to_string(),
+            ));
+        };
+        let code_dir = self
+            .unpacked_code(platform, &record, &configuration)
+            .await?;
+        let spec = FunctionSpec {
+            name: record.name.clone(),
+            version: configuration.version.clone(),
+            runtime: configuration.runtime.clone(),
+            handler: configuration.handler.clone(),
+            code_dir,
+            memory_mb: u32::try_from(configuration.memory_size).unwrap_or(128),
+            timeout: Duration::from_secs(u64::try_from(configuration.timeout).unwrap_or(3)),
+            environment: configuration
+                .environment
+                .map(|environment| environment.variables)
+                .unwrap_or_default(),
+        };
+        let request = InvokeRequest {
+            payload,
+            invoked_function_arn: Some(configuration.function_arn.clone()),
+            client_context: input.client_context,
+            trace_id: None,
+        };
+        Ok(Some(platform.runner.invoke(&spec, request).await))
+    }
+
+    /// The directory holding this code version, unpacked on first use.
+    async fn unpacked_code(
+        &self,
+        platform: &FunctionPlatform,
+        record: &FunctionRecord,
+        configuration: &FunctionConfiguration,
+    ) -> Result<PathBuf> {
+        let sha = base64::engine::general_purpose::STANDARD
+            .decode(&configuration.code_sha256)
+            .map(hex::encode)
+            .map_err(internal)?;
+        let directory =
+            function_directory(&platform.data_dir, &record.account, &record.name).join(&sha);
+        if directory.is_dir() {
+            return Ok(directory);
+        }
+        let Some(zip) = self
+            .inner
+            .store
+            .function_code(&record.account, &record.name)
+            .await?
+        else {
+            return Err(not_found(&configuration.function_arn));
+        };
+        if sha256_base64(&zip) != configuration.code_sha256 {
+            // The code changed between reading the configuration and the code: the caller
+            // raced an update. Run nothing rather than the wrong code.
+            return Err(Error::ResourceConflict(format!(
+                "The operation cannot be performed at this time. An update is in progress for resource: {}",
+                configuration.function_arn
+            )));
+        }
+        let target = directory.clone();
+        tokio::task::spawn_blocking(move || unpack(&zip, &target))
+            .await
+            .map_err(internal)?
+            .map_err(|error| {
+                tracing::error!(%error, "cannot unpack function code");
+                Error::LambdaService(format!("cannot unpack function code: {error}"))
+            })?;
+        Ok(directory)
+    }
+}
+
+fn function_directory(data_dir: &Path, account: &str, name: &str) -> PathBuf {
+    data_dir.join("functions").join(account).join(name)
+}
+
+fn configuration_of(record: &FunctionRecord) -> Result<FunctionConfiguration> {
+    let mut configuration: FunctionConfiguration =
+        serde_json::from_str(&record.configuration).map_err(internal)?;
+    configuration.revision_id = record.revision_id.clone();
+    Ok(configuration)
+}
+
+fn check_revision(record: &FunctionRecord, expected: Option<&str>) -> Result<()> {
+    match expected {
+        Some(expected) if expected != record.revision_id => Err(revision_mismatch()),
+        _ => Ok(()),
+    }
+}
+
+fn revision_mismatch() -> Error {
+    Error::PreconditionFailed(
+        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+            .to_string(),
+    )
+}
+
+fn internal(error: impl std::fmt::Display) -> Error {
+    tracing::error!(%error, "lambda internal failure");
+    Error::LambdaService(error.to_string())
+}
+
+/// Unpacks `zip` into `target`: first into a sibling temporary directory, then renamed into
+/// place, so a half-unpacked directory is never used. Entries whose names would leave the
+/// directory (absolute paths, `..`) are refused; Unix modes are kept, and `bootstrap` is
+/// always executable.
+fn unpack(zip: &[u8], target: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let invalid = |message: String| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
+    let parent = target
+        .parent()
+        .ok_or_else(|| invalid("code directory has no parent".to_string()))?;
+    std::fs::create_dir_all(parent)?;
+    let staging = parent.join(format!(".unpacking-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&staging)?;
+    let result = (|| {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip))
+            .map_err(|error| invalid(error.to_string()))?;
+        for index in 0..archive.len() {
+            let mut entry = archive
+                .by_index(index)
+                .map_err(|error| invalid(error.to_string()))?;
+            let Some(relative) = entry.enclosed_name() else {
+                return Err(invalid(format!(
+                    "zip entry {:?} leaves the code directory",
+                    entry.name()
+                )));
+            };
+            let path = staging.join(&relative);
+            if entry.is_dir() {
+                std::fs::create_dir_all(&path)?;
+                continue;
+            }
+            if let Some(directory) = path.parent() {
+                std::fs::create_dir_all(directory)?;
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+            entry.read_to_end(&mut bytes)?;
+            std::fs::write(&path, &bytes)?;
+            let mode = entry.unix_mode().map(|mode| mode & 0o777);
+            let mode = if relative == Path::new("bootstrap") {
+                Some(mode.unwrap_or(0o755) | 0o755)
+            } else {
+                mode.filter(|mode| *mode != 0).map(|mode| mode | 0o400)
+            };
+            if let Some(mode) = mode {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(error) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    match std::fs::rename(&staging, target) {
+        Ok(()) => Ok(()),
+        // Another invocation unpacked the same version first: use theirs.
+        Err(_) if target.is_dir() => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Ok(())
+        }
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn last_modified_has_milliseconds_and_offset() {
+        assert_eq!(
+            format_last_modified(1_769_862_896_789),
+            "2026-01-31T12:34:56.789+0000"
+        );
+    }
+
+    #[test]
+    fn identifiers_resolve_in_every_form() -> Result<()> {
+        let account = "000000000000";
+        assert_eq!(
+            parse_function_identifier("f", account, None)?,
+            (account.to_string(), "f".to_string(), None)
+        );
+        assert_eq!(
+            parse_function_identifier(
+                "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+                account,
+                None
+            )?,
+            (
+                "123456789012".to_string(),
+                "f".to_string(),
+                Some("$LATEST".to_string())
+            )
+        );
+        assert!(parse_function_identifier("f:1", account, Some("2")).is_err());
+        assert!(parse_function_identifier("bad name", account, None).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn environment_rejects_reserved_keys_and_size() {
+        let reserved = EnvironmentInput {
+            variables: BTreeMap::from([("AWS_REGION".to_string(), "x".to_string())]),
+        };
+        assert!(matches!(
+            validate_environment(&reserved),
+            Err(Error::LambdaInvalidParameterValue(message)) if message.ends_with("AWS_REGION")
+        ));
+        let big = EnvironmentInput {
+            variables: BTreeMap::from([("BIG".to_string(), "x".repeat(5000))]),
+        };
+        assert!(matches!(
+            validate_environment(&big),
+            Err(Error::LambdaInvalidParameterValue(message)) if message.contains("4KB")
+        ));
+    }
+}
