@@ -7,6 +7,7 @@
 //!   the path, and hands it to that service's module.
 //! - `error.rs`: the api's one error enum and its one exhaustive mapping to the wire.
 //! - `iam/`: IAM's role actions over the query protocol.
+//! - `lambda/`: the Lambda control plane (functions, Invoke) over REST-JSON.
 //! - `lambda_runtime.rs`: the Lambda Runtime API (`/2018-06-01/runtime/...`) served on
 //!   each execution environment's own listener, over the engine's state machine.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
@@ -48,6 +49,7 @@ macro_rules! action_names {
 
 pub mod error;
 pub mod iam;
+pub mod lambda;
 pub mod lambda_runtime;
 mod router;
 pub mod sigv4;

@@ -1,7 +1,8 @@
 //! The one HTTP entry point for every AWS API eddy serves. A request's service and
 //! protocol are read from the request itself: `X-Amz-Target` (`AmazonSQS.*` is SQS over
 //! JSON 1.0), else the form's `Action`/`Version` or the SigV4 credential scope (query
-//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions). Handlers stay thin: read the body,
+//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions), and Lambda's
+//! REST-JSON by its path (`/2015-03-31/functions…`). Handlers stay thin: read the body,
 //! authenticate, decode, call the engine, encode.
 
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use crate::error::{Error, WireError};
 use crate::sigv4::{self, Identity, SignedRequest};
 use crate::sqs::query::Params;
 use crate::sqs::{self, Action, ActionName, DecodeContext, json, query, queue_url};
-use crate::{ApiConfig, iam, sts};
+use crate::{ApiConfig, iam, lambda, sts};
 
 /// SQS caps a request at 1 MiB of message data; encodings (JSON escapes, form
 /// percent-encoding) and the other members need room on top.
@@ -139,6 +140,9 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
             service,
             action,
         };
+    if target.is_none() && lambda::is_lambda_path(parts.uri.path()) {
+        return serve_lambda(shared, parts, body).await;
+    }
     let body = match read_body(parts, body, shared.max_body_bytes).await {
         Ok(body) => body,
         Err(error) => return fail(protocol, "sqs", "-", error),
@@ -255,6 +259,37 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
             action: name.as_str(),
         },
         Err(error) => fail(protocol, "sqs", name.as_str(), error),
+    }
+}
+
+/// A Lambda control-plane request (REST-JSON, routed by path).
+async fn serve_lambda(shared: &Shared, parts: &Parts, body: Body) -> Outcome {
+    let mut action_name = "-";
+    let result = async {
+        let body = read_body(parts, body, lambda::MAX_BODY_BYTES).await?;
+        let signed = SignedRequest {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &body,
+        };
+        let identity = authenticate(shared, &signed)?;
+        let action = lambda::decode(
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            &body,
+        )?;
+        action_name = action.name();
+        lambda::dispatch(&shared.engine, &identity.account, action).await
+    }
+    .await;
+    Outcome {
+        response: result.unwrap_or_else(|error| lambda::error_response(&error)),
+        service: "lambda",
+        action: action_name,
     }
 }
 
