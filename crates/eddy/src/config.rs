@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Log format: `text` or `json` [default: text].
     #[arg(long, env = "EDDY_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// Python interpreter of `python3.*` functions; it must have `awslambdaric`
+    /// [default: python3].
+    #[arg(long = "python", env = "EDDY_LAMBDA_PYTHON")]
+    pub lambda_python: Option<String>,
 }
 
 /// The contents of `eddy.toml` (and of a credentials file, which uses only `access_keys`).
@@ -120,6 +124,10 @@ pub struct Settings {
     pub insecure: bool,
     pub log_format: LogFormat,
     pub queues: Vec<QueueConfig>,
+    /// Where function code is unpacked (`<data dir>/functions/`), whatever the store.
+    pub data_dir: PathBuf,
+    /// The Python interpreter functions run with, when not `python3`.
+    pub lambda_python: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +235,8 @@ impl Settings {
             insecure: args.insecure,
             log_format,
             queues: file.queues,
+            data_dir,
+            lambda_python: args.lambda_python.clone(),
         })
     }
 }

@@ -55,6 +55,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         },
         shutdown.clone(),
     );
+    let local_address = listener.local_addr()?;
+    engine.set_function_platform(function_platform(&settings, local_address));
     create_declared_queues(&engine, &settings).await?;
     let workers = engine.start_workers();
 
@@ -64,7 +66,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             access_keys: settings.access_keys.clone(),
         },
     );
-    let local_address = listener.local_addr()?;
     // Tests and scripts read this first stdout line to learn the port.
     let mut stdout = tokio::io::stdout();
     stdout
@@ -102,9 +103,36 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         Err(_) => tracing::warn!("in-flight requests did not finish in time; exiting anyway"),
     }
     workers.join().await;
+    if let Some(runner) = engine.function_runner() {
+        runner.stop_all_environments();
+    }
     drop(engine);
     tracing::info!("eddy stopped");
     Ok(())
+}
+
+/// What Invoke runs functions with: a runner whose environments reach the Runtime API
+/// through the api crate and call eddy back at its own address.
+fn function_platform(
+    settings: &Settings,
+    local_address: std::net::SocketAddr,
+) -> engine::lambda::FunctionPlatform {
+    let mut config = engine::lambda::LambdaConfig {
+        region: settings.region.clone(),
+        account: settings.account_id.clone(),
+        endpoint_url: Some(format!("http://{local_address}")),
+        ..engine::lambda::LambdaConfig::default()
+    };
+    if let Some(python) = &settings.lambda_python {
+        config.commands.python.program = python.clone();
+    }
+    engine::lambda::FunctionPlatform {
+        runner: engine::lambda::FunctionRunner::new(
+            config,
+            Arc::new(api::lambda_runtime::RuntimeApiHttp),
+        ),
+        data_dir: settings.data_dir.clone(),
+    }
 }
 
 async fn create_declared_queues(engine: &Engine, settings: &Settings) -> anyhow::Result<()> {
