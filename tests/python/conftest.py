@@ -18,6 +18,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -140,6 +141,8 @@ def start_eddy(data_dir: Path, extra_args: list[str] | None = None, env: dict | 
     log_path = data_dir.parent / f"{data_dir.name}.stderr.log"
     process_env = dict(os.environ)
     process_env.setdefault("EDDY_LOG", "warn")
+    # Python functions run under this interpreter: the test venv's, which has awslambdaric.
+    process_env.setdefault("EDDY_LAMBDA_PYTHON", sys.executable)
     process_env.update(env or {})
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(
