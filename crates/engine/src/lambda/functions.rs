@@ -1087,6 +1087,48 @@ mod tests {
         Ok(())
     }
 
+    fn zip_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes, mode) in entries {
+            let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+            writer.start_file(*name, options).unwrap();
+            writer.write_all(bytes).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn unpack_keeps_bootstrap_executable_and_nested_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("code");
+        let zip = zip_of(&[
+            ("bootstrap", b"#!/bin/sh\n", 0o644),
+            ("lib/module.py", b"x = 1\n", 0o644),
+        ]);
+        unpack(&zip, &target).unwrap();
+        let mode = std::fs::metadata(target.join("bootstrap"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111);
+        assert_eq!(
+            std::fs::read(target.join("lib/module.py")).unwrap(),
+            b"x = 1\n"
+        );
+    }
+
+    #[test]
+    fn unpack_refuses_entries_that_leave_the_directory() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("code");
+        let zip = zip_of(&[("../escaped.txt", b"no", 0o644)]);
+        assert!(unpack(&zip, &target).is_err());
+        assert!(!directory.path().join("escaped.txt").exists());
+        assert!(!target.exists());
+    }
+
     #[test]
     fn environment_rejects_reserved_keys_and_size() {
         let reserved = EnvironmentInput {
