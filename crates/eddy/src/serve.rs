@@ -3,7 +3,8 @@
 //!
 //! Shutdown order matters for durability: stop accepting connections and end long polls,
 //! let in-flight requests finish (each is answered only after its commit), stop the
-//! workers, then drop the engine so the store's writer drains and exits.
+//! workers, stop every function environment, then drop the engine so the store's writer
+//! drains and exits.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
