@@ -359,6 +359,13 @@ pub fn error_response(error: &Error) -> Response {
             "UnknownOperationException",
             "Unknown operation".to_string(),
         ),
+        // A server fault of another service's naming (the store failing) is Lambda's
+        // ServiceException; everything else keeps the name after the namespace.
+        _ if wire.status.is_server_error()
+            && !wire.json_type.starts_with("com.amazonaws.lambda#") =>
+        {
+            (wire.status, "ServiceException", wire.message.clone())
+        }
         _ => {
             let error_type = wire
                 .json_type
@@ -445,6 +452,18 @@ mod tests {
             Err(Error::InvalidAction)
         ));
         Ok(())
+    }
+
+    #[test]
+    fn store_failures_are_service_exceptions() {
+        let response = error_response(&Error::Engine(engine::Error::LambdaService(
+            "detail".to_string(),
+        )));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers().get("x-amzn-errortype").unwrap(),
+            "ServiceException"
+        );
     }
 
     #[test]
