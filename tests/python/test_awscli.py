@@ -3,53 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
-
-import pytest
 
 from conftest import ACCOUNT_ID
 from sqs_digests import md5_of_body
-
-AWS_CLI = Path(sys.executable).parent / "aws"
-
-
-@pytest.fixture(scope="module")
-def aws(eddy_endpoint, tmp_path_factory):
-    """Runs `aws --endpoint-url <eddy> ARGS… --output json` and returns the parsed output."""
-    if not AWS_CLI.exists():
-        pytest.skip(f"AWS CLI not installed next to {sys.executable}")
-    home = tmp_path_factory.mktemp("aws-home")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "secret",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        # Keep any configuration of the machine's user out of the test.
-        "AWS_CONFIG_FILE": str(home / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_MAX_ATTEMPTS": "1",
-    }
-
-    def run(*args: str, expect_failure: bool = False):
-        completed = subprocess.run(
-            [str(AWS_CLI), "--endpoint-url", eddy_endpoint, "--output", "json", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if expect_failure:
-            assert completed.returncode != 0, completed.stdout
-            return completed.stderr
-        assert completed.returncode == 0, f"aws {' '.join(args)} failed:\n{completed.stderr}"
-        return json.loads(completed.stdout) if completed.stdout.strip() else {}
-
-    return run
 
 
 def test_cli_tour_create_send_receive_delete(aws, eddy_endpoint, queue_name):
