@@ -197,18 +197,7 @@ async fn attempt_deletes(
         .collect();
     // Only FIFO deletes can make messages receivable; learn the kind of queues this node
     // has not seen yet (a deleted queue is simply not found, and needs no wake-up).
-    let unknown: Vec<QueueId> = {
-        let kinds = lock(&senders.kinds);
-        woken
-            .keys()
-            .copied()
-            .filter(|queue| !kinds.contains_key(queue))
-            .collect()
-    };
-    if !unknown.is_empty() {
-        let found = ops::queue_kinds(&client, &unknown).await?;
-        lock(&senders.kinds).extend(found);
-    }
+    learn_kinds(senders, &client, woken.keys().copied()).await?;
     let fifo: Vec<(QueueId, u64)> = {
         let kinds = lock(&senders.kinds);
         woken
@@ -226,18 +215,7 @@ async fn attempt_deletes(
 async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<SendOutcome>>> {
     let mut client = senders.pool.get().await.map_err(pool_error)?;
     let queues: BTreeSet<QueueId> = batch.iter().map(|request| request.queue).collect();
-    let unknown: Vec<QueueId> = {
-        let kinds = lock(&senders.kinds);
-        queues
-            .iter()
-            .copied()
-            .filter(|queue| !kinds.contains_key(queue))
-            .collect()
-    };
-    if !unknown.is_empty() {
-        let found = ops::queue_kinds(&client, &unknown).await?;
-        lock(&senders.kinds).extend(found);
-    }
+    learn_kinds(senders, &client, queues.iter().copied()).await?;
     let (fifo, standard): (Vec<QueueId>, Vec<QueueId>) = {
         let kinds = lock(&senders.kinds);
         queues
@@ -311,6 +289,24 @@ async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<Sen
                 .collect()
         })
         .collect()
+}
+
+/// Reads the FIFO flag of those `queues` this node has not seen yet into `senders.kinds`
+/// (a queue that no longer exists is simply not found).
+async fn learn_kinds(
+    senders: &Senders,
+    client: &deadpool_postgres::Object,
+    queues: impl Iterator<Item = QueueId>,
+) -> Result<()> {
+    let unknown: Vec<QueueId> = {
+        let kinds = lock(&senders.kinds);
+        queues.filter(|queue| !kinds.contains_key(queue)).collect()
+    };
+    if !unknown.is_empty() {
+        let found = ops::queue_kinds(client, &unknown).await?;
+        lock(&senders.kinds).extend(found);
+    }
+    Ok(())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -214,6 +214,23 @@ pub(crate) async fn list_queues<C: GenericClient>(
     rows.iter().map(queue_record).collect()
 }
 
+pub(crate) async fn queues_after<C: GenericClient>(
+    client: &C,
+    after: Option<QueueId>,
+    max: usize,
+) -> Result<Vec<QueueRecord>> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {QUEUE_COLUMNS} FROM queues WHERE ($1::int8 IS NULL OR id > $1) \
+             ORDER BY id LIMIT $2"
+        ),
+        &[&after, &limit(max)],
+    )
+    .await?;
+    rows.iter().map(queue_record).collect()
+}
+
 pub(crate) async fn create_queue<C: GenericClient>(
     client: &C,
     queue: &NewQueue,
@@ -1102,40 +1119,56 @@ pub(crate) async fn count_messages_before<C: GenericClient>(
 
 // ---- move tasks and leases ----
 
-fn task_params(task: &MoveTaskRecord) -> (Option<i64>, i64, i64) {
-    (
-        task.max_per_second.map(i64::from),
-        count(task.moved),
-        count(task.to_move),
-    )
+/// Inserts a task row; `$1`–`$9` are the task's columns in [`write_move_task`]'s order.
+macro_rules! insert_move_task {
+    ($on_conflict:literal) => {
+        concat!(
+            "INSERT INTO move_tasks (handle, source_arn, destination_arn, max_per_second, \
+             status, moved, to_move, failure_reason, started_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ",
+            $on_conflict
+        )
+    };
+}
+
+/// Runs `sql` with the task's columns as `$1`–`$9` (handle first) and, when given,
+/// `expected_status` as `$10`; returns the rows it wrote.
+async fn write_move_task<C: GenericClient>(
+    client: &C,
+    sql: &str,
+    task: &MoveTaskRecord,
+    expected_status: Option<&str>,
+) -> Result<u64> {
+    let max_per_second = task.max_per_second.map(i64::from);
+    let (moved, to_move) = (count(task.moved), count(task.to_move));
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+        &task.handle,
+        &task.source_arn,
+        &task.destination_arn,
+        &max_per_second,
+        &task.status,
+        &moved,
+        &to_move,
+        &task.failure_reason,
+        &task.started_at,
+    ];
+    if let Some(expected_status) = &expected_status {
+        params.push(expected_status);
+    }
+    execute(client, sql, &params).await
 }
 
 pub(crate) async fn put_move_task<C: GenericClient>(
     client: &C,
     task: &MoveTaskRecord,
 ) -> Result<()> {
-    let (max_per_second, moved, to_move) = task_params(task);
-    execute(
-        client,
-        "INSERT INTO move_tasks (handle, source_arn, destination_arn, max_per_second, status, \
-         moved, to_move, failure_reason, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (handle) DO UPDATE SET source_arn = EXCLUDED.source_arn, \
+    let sql = insert_move_task!(
+        "ON CONFLICT (handle) DO UPDATE SET source_arn = EXCLUDED.source_arn, \
          destination_arn = EXCLUDED.destination_arn, max_per_second = EXCLUDED.max_per_second, \
          status = EXCLUDED.status, moved = EXCLUDED.moved, to_move = EXCLUDED.to_move, \
-         failure_reason = EXCLUDED.failure_reason, started_at = EXCLUDED.started_at",
-        &[
-            &task.handle,
-            &task.source_arn,
-            &task.destination_arn,
-            &max_per_second,
-            &task.status,
-            &moved,
-            &to_move,
-            &task.failure_reason,
-            &task.started_at,
-        ],
-    )
-    .await?;
+         failure_reason = EXCLUDED.failure_reason, started_at = EXCLUDED.started_at"
+    );
+    write_move_task(client, sql, task, None).await?;
     Ok(())
 }
 
@@ -1144,71 +1177,20 @@ pub(crate) async fn start_move_task<C: GenericClient>(
     client: &C,
     task: &MoveTaskRecord,
 ) -> Result<bool> {
-    let (max_per_second, moved, to_move) = task_params(task);
-    let inserted = execute(
-        client,
-        "INSERT INTO move_tasks (handle, source_arn, destination_arn, max_per_second, status, \
-         moved, to_move, failure_reason, started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT DO NOTHING",
-        &[
-            &task.handle,
-            &task.source_arn,
-            &task.destination_arn,
-            &max_per_second,
-            &task.status,
-            &moved,
-            &to_move,
-            &task.failure_reason,
-            &task.started_at,
-        ],
-    )
-    .await?;
-    Ok(inserted > 0)
+    let sql = insert_move_task!("ON CONFLICT DO NOTHING");
+    Ok(write_move_task(client, sql, task, None).await? > 0)
 }
 
-pub(crate) async fn queues_after<C: GenericClient>(
-    client: &C,
-    after: Option<QueueId>,
-    max: usize,
-) -> Result<Vec<QueueRecord>> {
-    let rows = query(
-        client,
-        &format!(
-            "SELECT {QUEUE_COLUMNS} FROM queues WHERE ($1::int8 IS NULL OR id > $1) \
-             ORDER BY id LIMIT $2"
-        ),
-        &[&after, &limit(max)],
-    )
-    .await?;
-    rows.iter().map(queue_record).collect()
-}
-
+/// Replaces the task only if its status is still `expected_status`.
 pub(crate) async fn update_move_task<C: GenericClient>(
     client: &C,
     task: &MoveTaskRecord,
     expected_status: &str,
 ) -> Result<bool> {
-    let (max_per_second, moved, to_move) = task_params(task);
-    let updated = execute(
-        client,
-        "UPDATE move_tasks SET source_arn = $2, destination_arn = $3, max_per_second = $4, \
+    let sql = "UPDATE move_tasks SET source_arn = $2, destination_arn = $3, max_per_second = $4, \
          status = $5, moved = $6, to_move = $7, failure_reason = $8, started_at = $9 \
-         WHERE handle = $1 AND status = $10",
-        &[
-            &task.handle,
-            &task.source_arn,
-            &task.destination_arn,
-            &max_per_second,
-            &task.status,
-            &moved,
-            &to_move,
-            &task.failure_reason,
-            &task.started_at,
-            &expected_status,
-        ],
-    )
-    .await?;
-    Ok(updated > 0)
+         WHERE handle = $1 AND status = $10";
+    Ok(write_move_task(client, sql, task, Some(expected_status)).await? > 0)
 }
 
 pub(crate) async fn list_move_tasks<C: GenericClient>(

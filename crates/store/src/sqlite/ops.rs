@@ -770,24 +770,44 @@ pub(crate) fn move_messages(connection: &Connection, request: MoveRequest) -> Re
     Ok(moved as u64)
 }
 
+/// Runs `sql` with the task's columns as `?1`–`?9` (handle first) and, when given,
+/// `expected_status` as `?10`; returns the rows it wrote.
+fn write_move_task(
+    connection: &Connection,
+    sql: &str,
+    task: &MoveTaskRecord,
+    expected_status: Option<&str>,
+) -> Result<usize> {
+    let (moved, to_move) = (
+        i64::try_from(task.moved).unwrap_or(i64::MAX),
+        i64::try_from(task.to_move).unwrap_or(i64::MAX),
+    );
+    let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+        &task.handle,
+        &task.source_arn,
+        &task.destination_arn,
+        &task.max_per_second,
+        &task.status,
+        &moved,
+        &to_move,
+        &task.failure_reason,
+        &task.started_at,
+    ];
+    if let Some(expected_status) = &expected_status {
+        values.push(expected_status);
+    }
+    Ok(connection.prepare_cached(sql)?.execute(values.as_slice())?)
+}
+
 pub(crate) fn put_move_task(connection: &Connection, task: MoveTaskRecord) -> Result<()> {
-    connection
-        .prepare_cached(
-            "INSERT OR REPLACE INTO move_tasks (handle, source_arn, destination_arn, \
-             max_per_second, status, moved, to_move, failure_reason, started_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![
-            task.handle,
-            task.source_arn,
-            task.destination_arn,
-            task.max_per_second,
-            task.status,
-            i64::try_from(task.moved).unwrap_or(i64::MAX),
-            i64::try_from(task.to_move).unwrap_or(i64::MAX),
-            task.failure_reason,
-            task.started_at,
-        ])?;
+    write_move_task(
+        connection,
+        "INSERT OR REPLACE INTO move_tasks (handle, source_arn, destination_arn, \
+         max_per_second, status, moved, to_move, failure_reason, started_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        &task,
+        None,
+    )?;
     Ok(())
 }
 
@@ -812,24 +832,14 @@ pub(crate) fn update_move_task(
     task: MoveTaskRecord,
     expected_status: &str,
 ) -> Result<bool> {
-    let updated = connection
-        .prepare_cached(
-            "UPDATE move_tasks SET source_arn = ?2, destination_arn = ?3, max_per_second = ?4, \
-             status = ?5, moved = ?6, to_move = ?7, failure_reason = ?8, started_at = ?9 \
-             WHERE handle = ?1 AND status = ?10",
-        )?
-        .execute(params![
-            task.handle,
-            task.source_arn,
-            task.destination_arn,
-            task.max_per_second,
-            task.status,
-            i64::try_from(task.moved).unwrap_or(i64::MAX),
-            i64::try_from(task.to_move).unwrap_or(i64::MAX),
-            task.failure_reason,
-            task.started_at,
-            expected_status,
-        ])?;
+    let updated = write_move_task(
+        connection,
+        "UPDATE move_tasks SET source_arn = ?2, destination_arn = ?3, max_per_second = ?4, \
+         status = ?5, moved = ?6, to_move = ?7, failure_reason = ?8, started_at = ?9 \
+         WHERE handle = ?1 AND status = ?10",
+        &task,
+        Some(expected_status),
+    )?;
     Ok(updated > 0)
 }
 
