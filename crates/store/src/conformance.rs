@@ -73,6 +73,10 @@ macro_rules! conformance_tests {
             list_functions_pages_by_name,
             update_function_replaces_given_parts_and_checks_revision,
             delete_function_removes_it_and_its_code,
+            resource_writes_follow_their_condition,
+            resources_list_by_prefix_and_page_by_key,
+            resource_blob_survives_a_document_update_and_reopen,
+            resource_creates_race_and_one_wins,
         );
     };
     (@each $backing:expr; $($name:ident),* $(,)?) => {
@@ -1650,5 +1654,221 @@ pub async fn delete_function_removes_it_and_its_code(backing: &dyn Backing) -> R
             .await?,
         CreateFunctionOutcome::Created
     );
+    Ok(())
+}
+
+fn resource(
+    account: &str,
+    kind: &str,
+    key: &str,
+    document: &str,
+    revision: &str,
+) -> ResourceRecord {
+    ResourceRecord {
+        account: account.to_string(),
+        kind: kind.to_string(),
+        key: key.to_string(),
+        document: document.to_string(),
+        revision_id: revision.to_string(),
+        modified_at: T,
+    }
+}
+
+fn keys(resources: &[ResourceRecord]) -> Vec<&str> {
+    resources.iter().map(|r| r.key.as_str()).collect()
+}
+
+pub async fn resource_writes_follow_their_condition(backing: &dyn Backing) -> Result<()> {
+    use ResourceCondition::*;
+    let store = backing.open().await?;
+    let put = |document: &str, revision: &str, condition: ResourceCondition| {
+        store.put_resource(
+            resource(ACCOUNT, "alias", "f/live", document, revision),
+            None,
+            condition,
+        )
+    };
+    assert_eq!(
+        put("a", "r1", Exists).await?,
+        ResourceOutcome::ConditionFailed
+    );
+    assert_eq!(
+        put("a", "r1", Revision("r0".into())).await?,
+        ResourceOutcome::ConditionFailed
+    );
+    assert_eq!(put("a", "r1", Absent).await?, ResourceOutcome::Done);
+    assert_eq!(
+        put("b", "r2", Absent).await?,
+        ResourceOutcome::ConditionFailed
+    );
+    assert_eq!(
+        put("b", "r2", Revision("r0".into())).await?,
+        ResourceOutcome::ConditionFailed
+    );
+    assert_eq!(
+        put("b", "r2", Revision("r1".into())).await?,
+        ResourceOutcome::Done
+    );
+    assert_eq!(put("c", "r3", Exists).await?, ResourceOutcome::Done);
+    assert_eq!(put("d", "r4", Any).await?, ResourceOutcome::Done);
+    let stored = store.get_resource(ACCOUNT, "alias", "f/live").await?;
+    assert_eq!(
+        stored,
+        Some(resource(ACCOUNT, "alias", "f/live", "d", "r4"))
+    );
+    // Kind and account are part of the key.
+    assert_eq!(
+        store.get_resource(ACCOUNT, "version", "f/live").await?,
+        None
+    );
+    assert_eq!(
+        store
+            .get_resource("111111111111", "alias", "f/live")
+            .await?,
+        None
+    );
+    assert_eq!(
+        store.get_resource(ACCOUNT, "alias", "f/live\0").await?,
+        None
+    );
+
+    let delete =
+        |condition: ResourceCondition| store.delete_resource(ACCOUNT, "alias", "f/live", condition);
+    assert_eq!(delete(Absent).await?, ResourceOutcome::ConditionFailed);
+    assert_eq!(
+        delete(Revision("r3".into())).await?,
+        ResourceOutcome::ConditionFailed
+    );
+    assert_eq!(delete(Revision("r4".into())).await?, ResourceOutcome::Done);
+    assert_eq!(delete(Any).await?, ResourceOutcome::ConditionFailed);
+    assert_eq!(store.get_resource(ACCOUNT, "alias", "f/live").await?, None);
+    Ok(())
+}
+
+pub async fn resources_list_by_prefix_and_page_by_key(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    for key in ["f/1", "f/2", "f/10", "g/1", "fa/1"] {
+        store
+            .put_resource(
+                resource(ACCOUNT, "version", key, "{}", "r"),
+                None,
+                ResourceCondition::Absent,
+            )
+            .await?;
+    }
+    store
+        .put_resource(
+            resource("111111111111", "version", "f/3", "{}", "r"),
+            None,
+            ResourceCondition::Absent,
+        )
+        .await?;
+    store
+        .put_resource(
+            resource(ACCOUNT, "alias", "f/x", "{}", "r"),
+            None,
+            ResourceCondition::Absent,
+        )
+        .await?;
+    let page = store
+        .list_resources(ACCOUNT, "version", "f/", None, 2)
+        .await?;
+    assert_eq!(keys(&page), ["f/1", "f/10"]);
+    let page = store
+        .list_resources(ACCOUNT, "version", "f/", Some("f/10"), 2)
+        .await?;
+    assert_eq!(keys(&page), ["f/2"]);
+    let all = store
+        .list_resources(ACCOUNT, "version", "", None, 100)
+        .await?;
+    assert_eq!(keys(&all), ["f/1", "f/10", "f/2", "fa/1", "g/1"]);
+    let every = store.resources_of_kind("version").await?;
+    let pairs: Vec<(&str, &str)> = every
+        .iter()
+        .map(|r| (r.account.as_str(), r.key.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            (ACCOUNT, "f/1"),
+            (ACCOUNT, "f/10"),
+            (ACCOUNT, "f/2"),
+            (ACCOUNT, "fa/1"),
+            (ACCOUNT, "g/1"),
+            ("111111111111", "f/3"),
+        ]
+    );
+    assert_eq!(store.delete_resources(ACCOUNT, "version", "f/").await?, 3);
+    let left = store
+        .list_resources(ACCOUNT, "version", "", None, 100)
+        .await?;
+    assert_eq!(keys(&left), ["fa/1", "g/1"]);
+    assert_eq!(
+        store
+            .list_resources(ACCOUNT, "alias", "", None, 100)
+            .await?
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+pub async fn resource_blob_survives_a_document_update_and_reopen(
+    backing: &dyn Backing,
+) -> Result<()> {
+    let code = vec![80u8, 75, 3, 4, 0, 255];
+    {
+        let store = backing.open().await?;
+        store
+            .put_resource(
+                resource(ACCOUNT, "version", "f/1", "{\"v\":1}", "r1"),
+                Some(code.clone()),
+                ResourceCondition::Absent,
+            )
+            .await?;
+        store
+            .put_resource(
+                resource(ACCOUNT, "version", "f/1", "{\"v\":2}", "r2"),
+                None,
+                ResourceCondition::Revision("r1".to_string()),
+            )
+            .await?;
+        assert_eq!(store.resource_blob(ACCOUNT, "version", "f/2").await?, None);
+    }
+    let store = backing.open().await?;
+    assert_eq!(
+        store.resource_blob(ACCOUNT, "version", "f/1").await?,
+        Some(code)
+    );
+    let stored = store.get_resource(ACCOUNT, "version", "f/1").await?;
+    assert_eq!(stored.map(|r| r.document), Some("{\"v\":2}".to_string()));
+    Ok(())
+}
+
+pub async fn resource_creates_race_and_one_wins(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let mut tasks = Vec::new();
+    for writer in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .put_resource(
+                    resource(ACCOUNT, "version", "f/1", &format!("{writer}"), "r"),
+                    None,
+                    ResourceCondition::Absent,
+                )
+                .await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        let outcome = task
+            .await
+            .map_err(|error| crate::Error::Unsupported(error.to_string()))??;
+        if outcome == ResourceOutcome::Done {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
     Ok(())
 }

@@ -353,6 +353,70 @@ impl Store {
         self.0.delete_function(account, name).await
     }
 
+    /// Writes a Lambda resource document (and, when given, its blob; without one a
+    /// replaced resource keeps its blob) if `condition` holds, in one commit.
+    pub async fn put_resource(
+        &self,
+        resource: ResourceRecord,
+        blob: Option<Vec<u8>>,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        self.0.put_resource(resource, blob, condition).await
+    }
+    /// The resource under (account, kind, key), without its blob.
+    pub async fn get_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<ResourceRecord>> {
+        self.0.get_resource(account, kind, key).await
+    }
+    /// The blob of a resource; `None` when the resource does not exist or has none.
+    pub async fn resource_blob(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        self.0.resource_blob(account, kind, key).await
+    }
+    /// Resources of one kind in `account` whose keys start with `prefix`, ordered by key,
+    /// keys strictly after `after`, at most `limit`.
+    pub async fn list_resources(
+        &self,
+        account: &str,
+        kind: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ResourceRecord>> {
+        self.0
+            .list_resources(account, kind, prefix, after, limit)
+            .await
+    }
+    /// Every resource of one kind in every account, ordered by account and key (for
+    /// workers that serve all accounts, such as event source mapping pollers).
+    pub async fn resources_of_kind(&self, kind: &str) -> Result<Vec<ResourceRecord>> {
+        self.0.resources_of_kind(kind).await
+    }
+    /// Deletes one resource if `condition` holds ([`ResourceCondition::Absent`] never
+    /// does).
+    pub async fn delete_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        self.0.delete_resource(account, kind, key, condition).await
+    }
+    /// Deletes every resource of one kind in `account` whose key starts with `prefix`;
+    /// returns how many.
+    pub async fn delete_resources(&self, account: &str, kind: &str, prefix: &str) -> Result<u64> {
+        self.0.delete_resources(account, kind, prefix).await
+    }
+
     /// Wake-ups caused by other nodes sharing this store (messages sent, made visible or
     /// moved by them), for long polls waiting here. `None` for a backend with one writer:
     /// then every change is made by this process, which wakes its own waiters.
@@ -459,6 +523,36 @@ trait Backend: Send + Sync + 'static {
         update: FunctionUpdate,
     ) -> Result<UpdateFunctionOutcome>;
     async fn delete_function(&self, account: &str, name: &str) -> Result<bool>;
+    async fn put_resource(
+        &self,
+        resource: ResourceRecord,
+        blob: Option<Vec<u8>>,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome>;
+    async fn get_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<ResourceRecord>>;
+    async fn resource_blob(&self, account: &str, kind: &str, key: &str) -> Result<Option<Vec<u8>>>;
+    async fn list_resources(
+        &self,
+        account: &str,
+        kind: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ResourceRecord>>;
+    async fn resources_of_kind(&self, kind: &str) -> Result<Vec<ResourceRecord>>;
+    async fn delete_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome>;
+    async fn delete_resources(&self, account: &str, kind: &str, prefix: &str) -> Result<u64>;
 }
 
 #[cfg(test)]

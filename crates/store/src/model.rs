@@ -388,3 +388,55 @@ pub enum UpdateFunctionOutcome {
     /// The stored revision id was not the expected one; nothing was written.
     RevisionMismatch,
 }
+
+/// A document about a Lambda resource other than a function's own configuration: a
+/// published version, an alias, an event source mapping, an event invoke configuration,
+/// a concurrency setting. The engine owns `kind`, `key` and `document`; the store keeps
+/// them under (account, kind, key) without interpreting them. A resource may also carry a
+/// blob (a published version's code), written with it and read separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceRecord {
+    pub account: String,
+    pub kind: String,
+    pub key: String,
+    pub document: String,
+    /// Changes with every write; writes and deletes may be conditional on it.
+    pub revision_id: String,
+    pub modified_at: Millis,
+}
+
+/// When a resource write or delete applies (see [`crate::Store::put_resource`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceCondition {
+    /// Always: an upsert, or an unconditional delete.
+    Any,
+    /// Only when no resource has this (account, kind, key): a create.
+    Absent,
+    /// Only when the resource exists (whatever its revision).
+    Exists,
+    /// Only when the resource exists with this revision id.
+    Revision(String),
+}
+
+impl ResourceCondition {
+    /// Whether a resource stored with `stored_revision` (`None`: no resource) satisfies
+    /// the condition.
+    pub fn holds(&self, stored_revision: Option<&str>) -> bool {
+        match (self, stored_revision) {
+            (ResourceCondition::Any, _) => true,
+            (ResourceCondition::Absent, stored) => stored.is_none(),
+            (ResourceCondition::Exists, stored) => stored.is_some(),
+            (ResourceCondition::Revision(expected), Some(stored)) => expected == stored,
+            (ResourceCondition::Revision(_), None) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceOutcome {
+    /// Written or deleted.
+    Done,
+    /// The condition did not hold; nothing changed. For [`ResourceCondition::Absent`] the
+    /// resource exists; for the others it is missing or has another revision.
+    ConditionFailed,
+}

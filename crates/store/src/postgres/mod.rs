@@ -310,6 +310,33 @@ impl PostgresBackend {
         Ok(outcome)
     }
 
+    async fn put_resource_once(
+        &self,
+        resource: &ResourceRecord,
+        blob: Option<&[u8]>,
+        condition: &ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await?;
+        let outcome = ops::put_resource(&transaction, resource, blob, condition).await?;
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn delete_resource_once(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        condition: &ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        let mut client = self.client().await?;
+        let transaction = client.transaction().await?;
+        let outcome = ops::delete_resource(&transaction, account, kind, key, condition).await?;
+        transaction.commit().await?;
+        Ok(outcome)
+    }
+
     async fn delete_queue_once(&self, id: QueueId, now: Millis) -> Result<bool> {
         let mut client = self.client().await?;
         let transaction = client.transaction().await?;
@@ -781,5 +808,90 @@ impl Backend for PostgresBackend {
         }
         let client = self.client().await?;
         retrying!(ops::delete_function(&client, account, name).await)
+    }
+
+    async fn put_resource(
+        &self,
+        resource: ResourceRecord,
+        blob: Option<Vec<u8>>,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        if has_nul(&[&resource.account, &resource.kind, &resource.key]) {
+            return Err(Error::Unsupported(
+                "a resource key may not contain NUL".to_string(),
+            ));
+        }
+        retrying!(
+            self.put_resource_once(&resource, blob.as_deref(), &condition)
+                .await
+        )
+    }
+
+    async fn get_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<ResourceRecord>> {
+        if has_nul(&[account, kind, key]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::get_resource(&client, account, kind, key).await
+    }
+
+    async fn resource_blob(&self, account: &str, kind: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        if has_nul(&[account, kind, key]) {
+            return Ok(None);
+        }
+        let client = self.client().await?;
+        ops::resource_blob(&client, account, kind, key).await
+    }
+
+    async fn list_resources(
+        &self,
+        account: &str,
+        kind: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ResourceRecord>> {
+        if has_nul(&[account, kind, prefix, after.unwrap_or("")]) {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        ops::list_resources(&client, account, kind, prefix, after, limit).await
+    }
+
+    async fn resources_of_kind(&self, kind: &str) -> Result<Vec<ResourceRecord>> {
+        if has_nul(&[kind]) {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        ops::resources_of_kind(&client, kind).await
+    }
+
+    async fn delete_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        if has_nul(&[account, kind, key]) {
+            return Ok(ResourceOutcome::ConditionFailed);
+        }
+        retrying!(
+            self.delete_resource_once(account, kind, key, &condition)
+                .await
+        )
+    }
+
+    async fn delete_resources(&self, account: &str, kind: &str, prefix: &str) -> Result<u64> {
+        if has_nul(&[account, kind, prefix]) {
+            return Ok(0);
+        }
+        let client = self.client().await?;
+        retrying!(ops::delete_resources(&client, account, kind, prefix).await)
     }
 }

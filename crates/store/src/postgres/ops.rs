@@ -1684,3 +1684,200 @@ pub(crate) async fn delete_function<C: GenericClient>(
     .await?;
     Ok(deleted > 0)
 }
+
+const RESOURCE_COLUMNS: &str = "account, kind, key, document, revision_id, modified_at";
+
+fn resource_from_row(row: &Row) -> ResourceRecord {
+    ResourceRecord {
+        account: row.get(0),
+        kind: row.get(1),
+        key: row.get(2),
+        document: row.get(3),
+        revision_id: row.get(4),
+        modified_at: row.get(5),
+    }
+}
+
+pub(crate) async fn get_resource<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<ResourceRecord>> {
+    let row = query_opt(
+        client,
+        &format!(
+            "SELECT {RESOURCE_COLUMNS} FROM lambda_resources \
+             WHERE account = $1 AND kind = $2 AND key = $3"
+        ),
+        &[&account, &kind, &key],
+    )
+    .await?;
+    Ok(row.as_ref().map(resource_from_row))
+}
+
+pub(crate) async fn resource_blob<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>> {
+    let row = query_opt(
+        client,
+        "SELECT blob FROM lambda_resources WHERE account = $1 AND kind = $2 AND key = $3",
+        &[&account, &kind, &key],
+    )
+    .await?;
+    Ok(row.and_then(|row| row.get::<_, Option<Vec<u8>>>(0)))
+}
+
+pub(crate) async fn list_resources<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<ResourceRecord>> {
+    let limit = limit.min(i64::MAX as usize) as i64;
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {RESOURCE_COLUMNS} FROM lambda_resources WHERE account = $1 AND kind = $2 \
+             AND left(key, char_length($3)) = $3 AND ($4::text IS NULL OR key > $4) \
+             ORDER BY key LIMIT $5"
+        ),
+        &[&account, &kind, &prefix, &after, &limit],
+    )
+    .await?;
+    Ok(rows.iter().map(resource_from_row).collect())
+}
+
+pub(crate) async fn resources_of_kind<C: GenericClient>(
+    client: &C,
+    kind: &str,
+) -> Result<Vec<ResourceRecord>> {
+    let rows = query(
+        client,
+        &format!(
+            "SELECT {RESOURCE_COLUMNS} FROM lambda_resources WHERE kind = $1 \
+             ORDER BY account, key"
+        ),
+        &[&kind],
+    )
+    .await?;
+    Ok(rows.iter().map(resource_from_row).collect())
+}
+
+/// Runs inside a transaction. A create is one `INSERT … ON CONFLICT DO NOTHING`, so of two
+/// nodes creating the same resource exactly one wins; a conditional replace locks the row
+/// first, so the check and the write see the same revision.
+pub(crate) async fn put_resource<C: GenericClient>(
+    client: &C,
+    resource: &ResourceRecord,
+    blob: Option<&[u8]>,
+    condition: &ResourceCondition,
+) -> Result<ResourceOutcome> {
+    if *condition == ResourceCondition::Absent {
+        let inserted = execute(
+            client,
+            "INSERT INTO lambda_resources (account, kind, key, document, blob, revision_id, \
+             modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (account, kind, key) DO NOTHING",
+            &[
+                &resource.account,
+                &resource.kind,
+                &resource.key,
+                &resource.document,
+                &blob,
+                &resource.revision_id,
+                &resource.modified_at,
+            ],
+        )
+        .await?;
+        return Ok(if inserted > 0 {
+            ResourceOutcome::Done
+        } else {
+            ResourceOutcome::ConditionFailed
+        });
+    }
+    if *condition != ResourceCondition::Any {
+        let stored =
+            locked_resource_revision(client, &resource.account, &resource.kind, &resource.key)
+                .await?;
+        if !condition.holds(stored.as_deref()) {
+            return Ok(ResourceOutcome::ConditionFailed);
+        }
+    }
+    execute(
+        client,
+        "INSERT INTO lambda_resources (account, kind, key, document, blob, revision_id, \
+         modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (account, kind, key) DO UPDATE SET document = excluded.document, \
+         blob = coalesce(excluded.blob, lambda_resources.blob), \
+         revision_id = excluded.revision_id, modified_at = excluded.modified_at",
+        &[
+            &resource.account,
+            &resource.kind,
+            &resource.key,
+            &resource.document,
+            &blob,
+            &resource.revision_id,
+            &resource.modified_at,
+        ],
+    )
+    .await?;
+    Ok(ResourceOutcome::Done)
+}
+
+async fn locked_resource_revision<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<String>> {
+    let row = query_opt(
+        client,
+        "SELECT revision_id FROM lambda_resources \
+         WHERE account = $1 AND kind = $2 AND key = $3 FOR UPDATE",
+        &[&account, &kind, &key],
+    )
+    .await?;
+    Ok(row.map(|row| row.get(0)))
+}
+
+/// Runs inside a transaction (the row is locked before the condition is checked).
+pub(crate) async fn delete_resource<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    key: &str,
+    condition: &ResourceCondition,
+) -> Result<ResourceOutcome> {
+    let stored = locked_resource_revision(client, account, kind, key).await?;
+    if stored.is_none() || !condition.holds(stored.as_deref()) {
+        return Ok(ResourceOutcome::ConditionFailed);
+    }
+    execute(
+        client,
+        "DELETE FROM lambda_resources WHERE account = $1 AND kind = $2 AND key = $3",
+        &[&account, &kind, &key],
+    )
+    .await?;
+    Ok(ResourceOutcome::Done)
+}
+
+pub(crate) async fn delete_resources<C: GenericClient>(
+    client: &C,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+) -> Result<u64> {
+    execute(
+        client,
+        "DELETE FROM lambda_resources WHERE account = $1 AND kind = $2 \
+         AND left(key, char_length($3)) = $3",
+        &[&account, &kind, &prefix],
+    )
+    .await
+}

@@ -170,6 +170,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, name)
     );
     "#,
+    // 5: Lambda resources other than functions (versions, aliases, event source mappings,
+    // event invoke configurations, concurrency): engine-owned documents by (account, kind,
+    // key), with an optional blob (a published version's code).
+    r#"
+    CREATE TABLE lambda_resources (
+        account     TEXT COLLATE "C" NOT NULL,
+        kind        TEXT COLLATE "C" NOT NULL,
+        key         TEXT COLLATE "C" NOT NULL,
+        document    TEXT   NOT NULL,
+        blob        BYTEA,
+        revision_id TEXT   NOT NULL,
+        modified_at BIGINT NOT NULL,
+        PRIMARY KEY (account, kind, key)
+    );
+    "#,
 ];
 
 /// Brings the database up to the latest schema. Holds the migration lock for the whole

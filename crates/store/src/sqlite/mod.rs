@@ -503,4 +503,78 @@ impl Backend for SqliteBackend {
         self.write(|reply| WriteOp::DeleteFunction(account, name, reply))
             .await
     }
+
+    async fn put_resource(
+        &self,
+        resource: ResourceRecord,
+        blob: Option<Vec<u8>>,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        self.write(|reply| WriteOp::PutResource(resource, blob, condition, reply))
+            .await
+    }
+
+    async fn get_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<ResourceRecord>> {
+        let (account, kind, key) = (account.to_string(), kind.to_string(), key.to_string());
+        self.read(move |connection| ops::get_resource(connection, &account, &kind, &key))
+            .await
+    }
+
+    async fn resource_blob(&self, account: &str, kind: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        let (account, kind, key) = (account.to_string(), kind.to_string(), key.to_string());
+        self.read(move |connection| ops::resource_blob(connection, &account, &kind, &key))
+            .await
+    }
+
+    async fn list_resources(
+        &self,
+        account: &str,
+        kind: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ResourceRecord>> {
+        let (account, kind, prefix) = (account.to_string(), kind.to_string(), prefix.to_string());
+        let after = after.map(str::to_string);
+        self.read(move |connection| {
+            ops::list_resources(
+                connection,
+                &account,
+                &kind,
+                &prefix,
+                after.as_deref(),
+                limit,
+            )
+        })
+        .await
+    }
+
+    async fn resources_of_kind(&self, kind: &str) -> Result<Vec<ResourceRecord>> {
+        let kind = kind.to_string();
+        self.read(move |connection| ops::resources_of_kind(connection, &kind))
+            .await
+    }
+
+    async fn delete_resource(
+        &self,
+        account: &str,
+        kind: &str,
+        key: &str,
+        condition: ResourceCondition,
+    ) -> Result<ResourceOutcome> {
+        let (account, kind, key) = (account.to_string(), kind.to_string(), key.to_string());
+        self.write(|reply| WriteOp::DeleteResource(account, kind, key, condition, reply))
+            .await
+    }
+
+    async fn delete_resources(&self, account: &str, kind: &str, prefix: &str) -> Result<u64> {
+        let (account, kind, prefix) = (account.to_string(), kind.to_string(), prefix.to_string());
+        self.write(|reply| WriteOp::DeleteResources(account, kind, prefix, reply))
+            .await
+    }
 }

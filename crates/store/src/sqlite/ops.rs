@@ -1309,3 +1309,171 @@ pub(crate) fn delete_function(connection: &Connection, account: &str, name: &str
         .execute(params![account, name])?;
     Ok(deleted > 0)
 }
+
+const RESOURCE_COLUMNS: &str = "account, kind, key, document, revision_id, modified_at";
+
+fn resource_row(row: &Row<'_>) -> rusqlite::Result<ResourceRecord> {
+    Ok(ResourceRecord {
+        account: row.get(0)?,
+        kind: row.get(1)?,
+        key: row.get(2)?,
+        document: row.get(3)?,
+        revision_id: row.get(4)?,
+        modified_at: row.get(5)?,
+    })
+}
+
+pub(crate) fn get_resource(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<ResourceRecord>> {
+    Ok(connection
+        .prepare_cached(&format!(
+            "SELECT {RESOURCE_COLUMNS} FROM lambda_resources \
+             WHERE account = ?1 AND kind = ?2 AND key = ?3"
+        ))?
+        .query_row(params![account, kind, key], resource_row)
+        .optional()?)
+}
+
+pub(crate) fn resource_blob(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>> {
+    Ok(connection
+        .prepare_cached(
+            "SELECT blob FROM lambda_resources WHERE account = ?1 AND kind = ?2 AND key = ?3",
+        )?
+        .query_row(params![account, kind, key], |row| {
+            row.get::<_, Option<Vec<u8>>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+pub(crate) fn list_resources(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<ResourceRecord>> {
+    // `substr` counts characters and `length` of text counts characters too, so the
+    // prefix test is exact for any UTF-8 key.
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM lambda_resources WHERE account = ?1 AND kind = ?2 \
+         AND substr(key, 1, length(?3)) = ?3 AND (?4 IS NULL OR key > ?4) \
+         ORDER BY key LIMIT ?5"
+    ))?;
+    let rows = statement
+        .query_map(
+            params![
+                account,
+                kind,
+                prefix,
+                after,
+                limit.min(i64::MAX as usize) as i64
+            ],
+            resource_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn resources_of_kind(
+    connection: &Connection,
+    kind: &str,
+) -> Result<Vec<ResourceRecord>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {RESOURCE_COLUMNS} FROM lambda_resources WHERE kind = ?1 ORDER BY account, key"
+    ))?;
+    let rows = statement
+        .query_map(params![kind], resource_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+fn stored_resource_revision(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    key: &str,
+) -> Result<Option<String>> {
+    Ok(connection
+        .prepare_cached(
+            "SELECT revision_id FROM lambda_resources \
+             WHERE account = ?1 AND kind = ?2 AND key = ?3",
+        )?
+        .query_row(params![account, kind, key], |row| row.get(0))
+        .optional()?)
+}
+
+pub(crate) fn put_resource(
+    connection: &Connection,
+    resource: &ResourceRecord,
+    blob: Option<&[u8]>,
+    condition: &ResourceCondition,
+) -> Result<ResourceOutcome> {
+    let stored =
+        stored_resource_revision(connection, &resource.account, &resource.kind, &resource.key)?;
+    if !condition.holds(stored.as_deref()) {
+        return Ok(ResourceOutcome::ConditionFailed);
+    }
+    connection
+        .prepare_cached(
+            "INSERT INTO lambda_resources (account, kind, key, document, blob, revision_id, \
+             modified_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+             ON CONFLICT (account, kind, key) DO UPDATE SET document = excluded.document, \
+             blob = coalesce(excluded.blob, blob), revision_id = excluded.revision_id, \
+             modified_at = excluded.modified_at",
+        )?
+        .execute(params![
+            resource.account,
+            resource.kind,
+            resource.key,
+            resource.document,
+            blob,
+            resource.revision_id,
+            resource.modified_at,
+        ])?;
+    Ok(ResourceOutcome::Done)
+}
+
+pub(crate) fn delete_resource(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    key: &str,
+    condition: &ResourceCondition,
+) -> Result<ResourceOutcome> {
+    let stored = stored_resource_revision(connection, account, kind, key)?;
+    if stored.is_none() || !condition.holds(stored.as_deref()) {
+        return Ok(ResourceOutcome::ConditionFailed);
+    }
+    connection
+        .prepare_cached(
+            "DELETE FROM lambda_resources WHERE account = ?1 AND kind = ?2 AND key = ?3",
+        )?
+        .execute(params![account, kind, key])?;
+    Ok(ResourceOutcome::Done)
+}
+
+pub(crate) fn delete_resources(
+    connection: &Connection,
+    account: &str,
+    kind: &str,
+    prefix: &str,
+) -> Result<u64> {
+    let deleted = connection
+        .prepare_cached(
+            "DELETE FROM lambda_resources WHERE account = ?1 AND kind = ?2 \
+             AND substr(key, 1, length(?3)) = ?3",
+        )?
+        .execute(params![account, kind, prefix])?;
+    Ok(deleted as u64)
+}

@@ -149,6 +149,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, name)
     ) WITHOUT ROWID;
     "#,
+    // 5: Lambda resources other than functions (versions, aliases, event source mappings,
+    // event invoke configurations, concurrency): engine-owned documents by (account, kind,
+    // key), with an optional blob (a published version's code).
+    r#"
+    CREATE TABLE lambda_resources (
+        account     TEXT    NOT NULL,
+        kind        TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        document    TEXT    NOT NULL,
+        blob        BLOB,
+        revision_id TEXT    NOT NULL,
+        modified_at INTEGER NOT NULL,
+        PRIMARY KEY (account, kind, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database up to the latest schema, all pending migrations in one transaction.

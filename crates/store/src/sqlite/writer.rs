@@ -56,6 +56,22 @@ pub(crate) enum WriteOp {
     UpdateFunction(String, String, FunctionUpdate, Reply<UpdateFunctionOutcome>),
     /// Account and function name.
     DeleteFunction(String, String, Reply<bool>),
+    PutResource(
+        ResourceRecord,
+        Option<Vec<u8>>,
+        ResourceCondition,
+        Reply<ResourceOutcome>,
+    ),
+    /// Account, kind, key and the condition.
+    DeleteResource(
+        String,
+        String,
+        String,
+        ResourceCondition,
+        Reply<ResourceOutcome>,
+    ),
+    /// Account, kind and key prefix.
+    DeleteResources(String, String, String, Reply<u64>),
 }
 
 /// Input of a lease operation (see [`crate::Store::acquire_lease`]).
@@ -200,6 +216,9 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::CreateFunction(_, _, reply) => answer(closed(), reply),
         WriteOp::UpdateFunction(_, _, _, reply) => answer(closed(), reply),
         WriteOp::DeleteFunction(_, _, reply) => answer(closed(), reply),
+        WriteOp::PutResource(_, _, _, reply) => answer(closed(), reply),
+        WriteOp::DeleteResource(_, _, _, _, reply) => answer(closed(), reply),
+        WriteOp::DeleteResources(_, _, _, reply) => answer(closed(), reply),
     }
 }
 
@@ -278,6 +297,18 @@ fn run_one(
         WriteOp::DeleteFunction(account, name, reply) => {
             finish(ops::delete_function(connection, &account, &name), reply)
         }
+        WriteOp::PutResource(resource, blob, condition, reply) => finish(
+            ops::put_resource(connection, &resource, blob.as_deref(), &condition),
+            reply,
+        ),
+        WriteOp::DeleteResource(account, kind, key, condition, reply) => finish(
+            ops::delete_resource(connection, &account, &kind, &key, &condition),
+            reply,
+        ),
+        WriteOp::DeleteResources(account, kind, prefix, reply) => finish(
+            ops::delete_resources(connection, &account, &kind, &prefix),
+            reply,
+        ),
     };
     if failed {
         if !connection.is_autocommit() {
