@@ -323,6 +323,13 @@ impl Error {
                     true,
                     m.into(),
                 ),
+                E::TooManyRequests(_) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "com.amazonaws.lambda#TooManyRequestsException",
+                    "TooManyRequestsException",
+                    true,
+                    "Rate Exceeded.".into(),
+                ),
                 E::LambdaService(detail) => {
                     tracing::error!(error = %detail, "lambda service failure");
                     (

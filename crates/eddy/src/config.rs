@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// [default: python3].
     #[arg(long = "python", env = "EDDY_LAMBDA_PYTHON")]
     pub lambda_python: Option<String>,
+    /// Invocations this node runs at once across all functions (AWS's account
+    /// concurrency); reserved concurrency is carved out of it [default: 1000].
+    #[arg(long, env = "EDDY_CONCURRENCY_LIMIT")]
+    pub concurrency_limit: Option<u32>,
 }
 
 /// The contents of `eddy.toml` (and of a credentials file, which uses only `access_keys`).
@@ -63,6 +67,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub store: Option<String>,
     pub store_pool_size: Option<usize>,
+    pub concurrency_limit: Option<u32>,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub log_format: Option<String>,
@@ -128,6 +133,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The Python interpreter functions run with, when not `python3`.
     pub lambda_python: Option<String>,
+    /// Invocations that may run at once on this node.
+    pub concurrency_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +175,13 @@ impl Settings {
             .unwrap_or(store::PostgresOptions::default().pool_size);
         if store_pool_size < 2 {
             bail!("the store pool size must be at least 2, not {store_pool_size}");
+        }
+        let concurrency_limit = args
+            .concurrency_limit
+            .or(file.concurrency_limit)
+            .unwrap_or(engine::lambda::DEFAULT_CONCURRENCY_LIMIT);
+        if concurrency_limit == 0 {
+            bail!("the concurrency limit must be at least 1");
         }
         let account_id = args
             .account_id
@@ -237,6 +251,7 @@ impl Settings {
             queues: file.queues,
             data_dir,
             lambda_python: args.lambda_python.clone(),
+            concurrency_limit,
         })
     }
 }

@@ -133,6 +133,7 @@ fn function_platform(
             Arc::new(api::lambda_runtime::RuntimeApiHttp),
         ),
         data_dir: settings.data_dir.clone(),
+        concurrency: engine::lambda::ConcurrencyGate::new(settings.concurrency_limit),
     }
 }
 

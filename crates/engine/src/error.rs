@@ -98,6 +98,9 @@ pub enum Error {
     /// Lambda `InvalidRequestContentException`: an Invoke payload that is not JSON.
     #[error("{0}")]
     InvalidRequestContent(String),
+    /// Lambda `TooManyRequestsException`: no concurrency left for the invocation.
+    #[error("Rate Exceeded.")]
+    TooManyRequests(crate::lambda::Throttled),
     /// Lambda `ServiceException`: eddy could not run the function (e.g. unpack its code).
     #[error("{0}")]
     LambdaService(String),

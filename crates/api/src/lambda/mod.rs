@@ -400,11 +400,14 @@ pub fn error_response(error: &Error) -> Response {
     } else {
         "User"
     };
-    let body = if lowercase {
+    let mut body = if lowercase {
         json!({"Type": fault, "message": message})
     } else {
         json!({"Type": fault, "Message": message})
     };
+    if let Error::Engine(engine::Error::TooManyRequests(throttled)) = error {
+        body["Reason"] = json!(throttled.reason());
+    }
     let mut response = json_response(status, &body);
     if let Ok(value) = HeaderValue::from_str(error_type) {
         response.headers_mut().insert(ERROR_TYPE, value);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::{CreateFunctionOutcome, FunctionRecord, FunctionUpdate, UpdateFunctionOutcome};
 
-use super::{FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
+use super::{ConcurrencyGate, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
 use crate::{Engine, Error, Result};
 
 /// Largest synchronous Invoke payload (6 MB).
@@ -71,6 +71,8 @@ pub struct FunctionPlatform {
     pub runner: FunctionRunner,
     /// Code is unpacked into `<data_dir>/functions/<account>/<name>/<code sha, hex>/`.
     pub data_dir: PathBuf,
+    /// Every invocation (synchronous, asynchronous, from a mapping) passes this gate.
+    pub concurrency: ConcurrencyGate,
 }
 
 /// `Code` of CreateFunction and the code members of UpdateFunctionCode.
@@ -869,6 +871,12 @@ impl Engine {
         let (record, configuration) = self
             .find_function(account, &input.function_name, input.qualifier.as_deref())
             .await?;
+        let request = InvokeRequest {
+            payload,
+            invoked_function_arn: Some(configuration.function_arn.clone()),
+            client_context: input.client_context,
+            trace_id: None,
+        };
         match input.invocation_type {
             InvocationType::DryRun => return Ok(None),
             InvocationType::Event => {
@@ -879,14 +887,31 @@ impl Engine {
             }
             InvocationType::RequestResponse => {}
         }
+        self.run_function(&record, &configuration, request)
+            .await
+            .map(Some)
+    }
+
+    /// Runs one invocation of a stored function version now, on this node, if the
+    /// concurrency gate lets it: the one path by which synchronous Invoke, asynchronous
+    /// invocation and event source mappings run code. A function failure is a result;
+    /// `Err` means it did not run ([`Error::TooManyRequests`] when throttled).
+    pub async fn run_function(
+        &self,
+        record: &FunctionRecord,
+        configuration: &FunctionConfiguration,
+        request: InvokeRequest,
+    ) -> Result<InvocationResult> {
         let Some(platform) = self.inner.functions.get() else {
             return Err(Error::LambdaService(
                 "function execution is not configured on this server".to_string(),
             ));
         };
-        let code_dir = self
-            .unpacked_code(platform, &record, &configuration)
-            .await?;
+        let permit = platform
+            .concurrency
+            .try_acquire(&(record.account.clone(), record.name.clone()))
+            .map_err(Error::TooManyRequests)?;
+        let code_dir = self.unpacked_code(platform, record, configuration).await?;
         let spec = FunctionSpec {
             name: record.name.clone(),
             version: configuration.version.clone(),
@@ -897,16 +922,13 @@ impl Engine {
             timeout: Duration::from_secs(u64::try_from(configuration.timeout).unwrap_or(3)),
             environment: configuration
                 .environment
+                .clone()
                 .map(|environment| environment.variables)
                 .unwrap_or_default(),
         };
-        let request = InvokeRequest {
-            payload,
-            invoked_function_arn: Some(configuration.function_arn.clone()),
-            client_context: input.client_context,
-            trace_id: None,
-        };
-        Ok(Some(platform.runner.invoke(&spec, request).await))
+        let result = platform.runner.invoke(&spec, request).await;
+        drop(permit);
+        Ok(result)
     }
 
     /// The directory holding this code version, unpacked on first use.

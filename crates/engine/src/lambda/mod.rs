@@ -16,6 +16,8 @@
 //!   into the log, waiting for init, replies and exit, killing its process group.
 //! - `runner.rs`: [`FunctionRunner::invoke`]: warm reuse, cold starts, timeouts, crashes,
 //!   AWS's error documents, START/END/REPORT framing and the log tail.
+//! - `concurrency.rs`: [`ConcurrencyGate`]: the server-wide limit and reserved
+//!   concurrency; every invocation holds a [`ConcurrencyPermit`] while it runs.
 //! - `logs.rs`: per-function log rings and per-invocation tails.
 //!
 //! # Invariants
@@ -26,6 +28,7 @@
 //! - A reply must name the invocation in progress; anything else is `InvalidRequestID`.
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
+mod concurrency;
 mod environment;
 mod functions;
 mod logs;
@@ -33,6 +36,9 @@ mod runner;
 mod runtime_api;
 mod spec;
 
+pub use concurrency::{
+    ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
+};
 pub use functions::*;
 pub use logs::{FunctionLog, LOG_TAIL_BYTES};
 pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
