@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use api::lambda_runtime::RuntimeApiHttp;
 use engine::lambda::{
-    FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest, LambdaConfig, RuntimeCommand,
+    DEFAULT_ACCOUNT, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest, LambdaConfig,
+    RuntimeCommand,
 };
 use serde_json::{Value, json};
 
@@ -67,6 +68,15 @@ fn rust_echo_code() -> Fallible<tempfile::TempDir> {
         code.path().join("bootstrap"),
     )?;
     Ok(code)
+}
+
+/// Every message of function `name`'s log group (account [`DEFAULT_ACCOUNT`]).
+fn log_lines(runner: &FunctionRunner, name: &str) -> Vec<String> {
+    runner
+        .log_groups()
+        .find(DEFAULT_ACCOUNT, &format!("/aws/lambda/{name}"))
+        .map(|log| log.lines())
+        .unwrap_or_default()
 }
 
 fn python_code_dir() -> PathBuf {
@@ -207,7 +217,7 @@ async fn python_warm_invocations_reuse_the_process() -> TestResult {
     assert_eq!(first_output["pid"], second_output["pid"]);
     assert_eq!(first_output["invocations"], 1);
     assert_eq!(second_output["invocations"], 2);
-    assert_eq!(runner.idle_environments("py-warm"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-warm"), 1);
     Ok(())
 }
 
@@ -228,7 +238,7 @@ async fn python_exception_returns_the_clients_error_document() -> TestResult {
             .is_some_and(|s| !s.is_empty())
     );
     assert_eq!(
-        runner.idle_environments("py-fail"),
+        runner.idle_environments(DEFAULT_ACCOUNT, "py-fail"),
         1,
         "a handler error keeps it"
     );
@@ -296,7 +306,7 @@ async fn python_exit_mid_invocation_is_runtime_exit_error() -> TestResult {
         "{}",
         crashed.log_tail
     );
-    assert_eq!(runner.idle_environments("py-exit"), 0);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-exit"), 0);
     let next = invoke(&runner, &spec, json!({})).await;
     assert!(next.cold_start);
     assert_eq!(payload(&next)?["invocations"], 1);
@@ -320,7 +330,7 @@ async fn python_import_error_is_the_invocations_result() -> TestResult {
         "Unable to import module 'broken': No module named 'module_that_does_not_exist'"
     );
     assert_eq!(error["requestId"], "");
-    assert_eq!(runner.idle_environments("py-broken"), 0);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-broken"), 0);
     Ok(())
 }
 
@@ -362,7 +372,7 @@ async fn python_log_tail_frames_output_with_start_end_report() -> TestResult {
         !warm.log_tail.contains(id.as_str()),
         "only its own invocation"
     );
-    let all = runner.function_log("py-log").lines();
+    let all = log_lines(&runner, "py-log");
     assert!(all.iter().filter(|line| line.starts_with("REPORT")).count() == 2);
     Ok(())
 }
@@ -405,7 +415,7 @@ async fn rust_error_returns_the_clients_error_document() -> TestResult {
     assert_eq!(error["errorMessage"], "boom");
     assert!(error["errorType"].is_string());
     assert!(error.get("stackTrace").is_none());
-    assert_eq!(runner.idle_environments("rust-fail"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "rust-fail"), 1);
     Ok(())
 }
 
@@ -467,7 +477,10 @@ async fn concurrent_invocations_get_their_own_environments() -> TestResult {
         invoke(&runner, &spec, json!({"sleep_ms": 300})),
     );
     assert_ne!(payload(&first)?["pid"], payload(&second)?["pid"]);
-    assert_eq!(runner.idle_environments("rust-concurrent"), 2);
+    assert_eq!(
+        runner.idle_environments(DEFAULT_ACCOUNT, "rust-concurrent"),
+        2
+    );
     Ok(())
 }
 
@@ -552,7 +565,7 @@ async fn exit_during_init_is_runtime_exit_error() -> TestResult {
             ),
         })
     );
-    let log = runner.function_log("init-exit").lines();
+    let log = log_lines(&runner, "init-exit");
     assert!(log.contains(&"starting up".to_string()), "{log:?}");
     Ok(())
 }
@@ -836,9 +849,9 @@ async fn stopping_environments_kills_their_processes() -> TestResult {
     let runner = runner(LambdaConfig::default());
     let first = invoke(&runner, &rust_spec("stop-a", &code), json!({})).await;
     let second = invoke(&runner, &rust_spec("stop-b", &code), json!({})).await;
-    runner.stop_environments("stop-a");
+    runner.stop_environments(DEFAULT_ACCOUNT, "stop-a");
     assert!(process_gone(first.environment_pid.unwrap_or_default()).await);
-    assert_eq!(runner.idle_environments("stop-b"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "stop-b"), 1);
     drop(runner);
     assert!(process_gone(second.environment_pid.unwrap_or_default()).await);
     Ok(())

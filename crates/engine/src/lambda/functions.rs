@@ -722,7 +722,7 @@ impl Engine {
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<()> {
-        let (record, _) = self.find_function(account, identifier, qualifier).await?;
+        let (record, configuration) = self.find_function(account, identifier, qualifier).await?;
         if !self
             .inner
             .store
@@ -732,7 +732,14 @@ impl Engine {
             return Err(not_found(&self.function_arn(&record.account, &record.name)));
         }
         if let Some(platform) = self.inner.functions.get() {
-            platform.runner.stop_environments(&record.name);
+            platform
+                .runner
+                .stop_environments(&record.account, &record.name);
+            // Its log group goes with it (logs live in memory with the environments).
+            platform
+                .runner
+                .log_groups()
+                .remove(&record.account, &configuration.logging_config.log_group);
             let directory = function_directory(&platform.data_dir, &record.account, &record.name);
             if let Err(error) = std::fs::remove_dir_all(&directory)
                 && error.kind() != std::io::ErrorKind::NotFound
@@ -839,7 +846,9 @@ impl Engine {
             UpdateFunctionOutcome::RevisionMismatch => return Err(revision_mismatch()),
         }
         if let Some(platform) = self.inner.functions.get() {
-            platform.runner.stop_environments(&record.name);
+            platform
+                .runner
+                .stop_environments(&record.account, &record.name);
         }
         Ok(configuration)
     }
@@ -888,6 +897,7 @@ impl Engine {
             .unpacked_code(platform, &record, &configuration)
             .await?;
         let spec = FunctionSpec {
+            account: record.account.clone(),
             name: record.name.clone(),
             version: configuration.version.clone(),
             runtime: configuration.runtime.clone(),
@@ -899,6 +909,7 @@ impl Engine {
                 .environment
                 .map(|environment| environment.variables)
                 .unwrap_or_default(),
+            log_group: configuration.logging_config.log_group.clone(),
         };
         let request = InvokeRequest {
             payload,
