@@ -589,11 +589,13 @@ mod tests {
             .as_deref(),
             Some("logs")
         );
-        // Without the payload-hash header the server hashes the body it got: another body
-        // than the signed one fails.
-        headers.remove("x-amz-content-sha256");
+        // Every header sent is signed: another target fails.
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("Logs_20140328.GetLogEvents"),
+        );
         assert!(matches!(
-            request(br#"{"logGroupName":"/aws/lambda/g"}"#, &headers),
+            request(body, &headers),
             Err(Error::SignatureDoesNotMatch)
         ));
     }
