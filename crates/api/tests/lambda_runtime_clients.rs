@@ -856,3 +856,126 @@ async fn stopping_environments_kills_their_processes() -> TestResult {
     assert!(process_gone(second.environment_pid.unwrap_or_default()).await);
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------
+// Accounts, idle environments and memory limits
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_functions_of_one_name_share_no_environment_or_log() -> TestResult {
+    let runner = python_runner()?;
+    let mut first = python_spec("same-name", "app.echo");
+    first.account = "111111111111".to_string();
+    let mut second = first.clone();
+    second.account = "222222222222".to_string();
+    let one = invoke(&runner, &first, json!({})).await;
+    let two = invoke(&runner, &second, json!({})).await;
+    assert!(
+        one.cold_start && two.cold_start,
+        "no shared warm environment"
+    );
+    assert_ne!(payload(&one)?["pid"], payload(&two)?["pid"]);
+    assert_eq!(
+        payload(&two)?["invoked_function_arn"],
+        "arn:aws:lambda:us-east-1:222222222222:function:same-name"
+    );
+    assert_eq!(runner.idle_environments("111111111111", "same-name"), 1);
+    assert_eq!(runner.idle_environments("222222222222", "same-name"), 1);
+    let log_of = |account: &str| {
+        runner
+            .log_groups()
+            .find(account, "/aws/lambda/same-name")
+            .map(|log| log.lines().join("\n"))
+            .unwrap_or_default()
+    };
+    assert!(log_of("111111111111").contains(&one.request_id));
+    assert!(!log_of("111111111111").contains(&two.request_id));
+    assert!(log_of("222222222222").contains(&two.request_id));
+    runner.stop_environments("111111111111", "same-name");
+    assert_eq!(runner.idle_environments("222222222222", "same-name"), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environments_idle_past_the_timeout_are_stopped_and_the_next_invoke_is_cold() -> TestResult
+{
+    let clock = engine::ManualClock::new(1_700_000_000_000);
+    let mut config = LambdaConfig {
+        idle_timeout: Duration::from_secs(60),
+        clock: Arc::new(clock.clone()),
+        ..LambdaConfig::default()
+    };
+    config.commands.python.program = python()?.to_string_lossy().into_owned();
+    let runner = runner(config);
+    let spec = python_spec("py-idle", "app.echo");
+    let first = invoke(&runner, &spec, json!({})).await;
+    let pid = first.environment_pid.unwrap_or_default();
+
+    clock.advance(59_000);
+    assert_eq!(runner.stop_idle_environments(), 0, "not idle long enough");
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-idle"), 1);
+    clock.advance(1_000);
+    assert_eq!(runner.stop_idle_environments(), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-idle"), 0);
+    assert!(process_gone(pid).await);
+
+    let next = invoke(&runner, &spec, json!({})).await;
+    assert!(next.cold_start);
+    assert_eq!(payload(&next)?["invocations"], 1);
+    assert!(next.log_tail.contains("Init Duration"), "{}", next.log_tail);
+
+    // An invocation makes an environment fresh again.
+    clock.advance(59_000);
+    invoke(&runner, &spec, json!({})).await;
+    clock.advance(59_000);
+    assert_eq!(runner.stop_idle_environments(), 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_within_memory_size_runs_and_beyond_it_is_out_of_memory() -> TestResult {
+    let runner = python_runner()?;
+    let spec = python_spec("py-memory", "app.allocate");
+    assert_eq!(spec.memory_mb, 128);
+    let within = invoke(&runner, &spec, json!({"mb": 64})).await;
+    assert_eq!(within.function_error, None, "{}", within.log_tail);
+    assert_eq!(payload(&within)?["allocated_mb"], 64);
+    let report = within.log_tail.lines().last().unwrap_or_default();
+    let used: u64 = report
+        .split("Max Memory Used: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_default();
+    assert!(
+        used >= 64,
+        "Max Memory Used counts the allocation: {report}"
+    );
+
+    let beyond = invoke(&runner, &spec, json!({"mb": 256})).await;
+    assert_eq!(beyond.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(beyond.error_type.as_deref(), Some("Runtime.OutOfMemory"));
+    assert_eq!(
+        payload(&beyond)?,
+        json!({
+            "errorType": "Runtime.OutOfMemory",
+            "errorMessage": format!(
+                "RequestId: {} Error: Runtime exited with error: signal: killed",
+                beyond.request_id
+            ),
+        })
+    );
+    assert!(
+        beyond
+            .log_tail
+            .contains("Status: error\tError Type: Runtime.OutOfMemory"),
+        "{}",
+        beyond.log_tail
+    );
+    assert!(process_gone(beyond.environment_pid.unwrap_or_default()).await);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-memory"), 0);
+
+    let replaced = invoke(&runner, &spec, json!({"mb": 1})).await;
+    assert!(replaced.cold_start, "a new environment");
+    assert_eq!(replaced.function_error, None);
+    Ok(())
+}
