@@ -340,6 +340,22 @@ impl Error {
                         "An internal error occurred.".into(),
                     )
                 }
+                // CloudWatch Logs answers its errors with 400, `ResourceNotFoundException`
+                // included.
+                E::LogsResourceNotFound(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "ResourceNotFoundException",
+                    "ResourceNotFoundException",
+                    true,
+                    m.into(),
+                ),
+                E::LogsInvalidParameter(m) => (
+                    StatusCode::BAD_REQUEST,
+                    "InvalidParameterException",
+                    "InvalidParameterException",
+                    true,
+                    m.into(),
+                ),
                 E::Store(detail) if detail.is_unavailable() => {
                     // The database is down or unreachable: nothing was changed, and the
                     // SDKs retry a 503 ServiceUnavailable by themselves.

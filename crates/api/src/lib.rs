@@ -8,6 +8,7 @@
 //! - `error.rs`: the api's one error enum and its one exhaustive mapping to the wire.
 //! - `iam/`: IAM's role actions over the query protocol.
 //! - `lambda/`: the Lambda control plane (functions, Invoke) over REST-JSON.
+//! - `logs/`: CloudWatch Logs (the read actions on function logs) over AWS JSON 1.1.
 //! - `lambda_runtime.rs`: the Lambda Runtime API (`/2018-06-01/runtime/...`) served on
 //!   each execution environment's own listener, over the engine's state machine.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
@@ -51,6 +52,7 @@ pub mod error;
 pub mod iam;
 pub mod lambda;
 pub mod lambda_runtime;
+pub mod logs;
 mod router;
 pub mod sigv4;
 pub mod sqs;

@@ -1,8 +1,9 @@
 //! The one HTTP entry point for every AWS API eddy serves. A request's service and
 //! protocol are read from the request itself: `X-Amz-Target` (`AmazonSQS.*` is SQS over
 //! JSON 1.0), else the form's `Action`/`Version` or the SigV4 credential scope (query
-//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions), and Lambda's
-//! REST-JSON by its path (`/2015-03-31/functions…`). Handlers stay thin: read the body,
+//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions), CloudWatch Logs by
+//! its target (`Logs_20140328.*`, AWS JSON 1.1), and Lambda's REST-JSON by its path
+//! (`/2015-03-31/functions…`). Handlers stay thin: read the body,
 //! authenticate, decode, call the engine, encode.
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use crate::error::{Error, WireError};
 use crate::sigv4::{self, Identity, SignedRequest};
 use crate::sqs::query::Params;
 use crate::sqs::{self, Action, ActionName, DecodeContext, json, query, queue_url};
-use crate::{ApiConfig, iam, lambda, sts};
+use crate::{ApiConfig, iam, lambda, logs, sts};
 
 /// SQS caps a request at 1 MiB of message data; encodings (JSON escapes, form
 /// percent-encoding) and the other members need room on top.
@@ -75,6 +76,8 @@ async fn health() -> Response {
 enum Protocol {
     SqsJson,
     StsJson,
+    /// CloudWatch Logs (AWS JSON 1.1): errors carry only `__type` and `message`.
+    LogsJson,
     /// Query protocol; errors are XML in this namespace.
     Query(&'static str),
     /// IAM's query protocol, whose XML errors carry no `Detail` element.
@@ -131,6 +134,7 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
     let target = header(parts, TARGET);
     let protocol = match target {
         Some(target) if target.starts_with(sts::TARGET_PREFIX) => Protocol::StsJson,
+        Some(target) if target.starts_with(logs::TARGET_PREFIX) => Protocol::LogsJson,
         Some(_) => Protocol::SqsJson,
         None => Protocol::Query(query::NAMESPACE),
     };
@@ -167,6 +171,19 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
                     action: name.as_str(),
                 },
                 Err(error) => fail(protocol, "sqs", name.as_str(), error),
+            };
+        }
+        if let Some(operation) = target.strip_prefix(logs::TARGET_PREFIX) {
+            let Some(name) = logs::ActionName::parse(operation) else {
+                return fail(protocol, "logs", "-", Error::InvalidAction);
+            };
+            return match serve_logs(shared, &signed, name).await {
+                Ok(response) => Outcome {
+                    response,
+                    service: "logs",
+                    action: name.as_str(),
+                },
+                Err(error) => fail(protocol, "logs", name.as_str(), error),
             };
         }
         if let Some(operation) = target.strip_prefix(sts::TARGET_PREFIX) {
@@ -357,6 +374,17 @@ async fn serve_sqs_query(
     Ok(xml_response(StatusCode::OK, body))
 }
 
+async fn serve_logs(
+    shared: &Shared,
+    signed: &SignedRequest<'_>,
+    name: logs::ActionName,
+) -> Result<Response, Error> {
+    let identity = authenticate(shared, signed)?;
+    let action = logs::Action::decode(name, signed.body)?;
+    let body = logs::dispatch(&shared.engine, &identity.account, action).await?;
+    Ok(json_response(StatusCode::OK, logs::CONTENT_TYPE, body))
+}
+
 async fn serve_iam_query(
     shared: &Shared,
     signed: &SignedRequest<'_>,
@@ -432,6 +460,11 @@ fn error_response(protocol: Protocol, error: &Error, request_id: &str) -> Respon
             }
             response
         }
+        Protocol::LogsJson => json_response(
+            wire.status,
+            logs::CONTENT_TYPE,
+            json::error_body(wire.json_type, &wire.message),
+        ),
         Protocol::Query(namespace) => {
             xml_response(wire.status, query::error_body(namespace, &wire, request_id))
         }

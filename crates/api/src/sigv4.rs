@@ -1,6 +1,7 @@
 //! AWS Signature Version 4 verification, for the `Authorization` header and for
 //! presigned query strings, following AWS's canonical-request rules for services other
-//! than S3 (the raw request path is URI-encoded once more, as the SDKs do when signing).
+//! than S3 (the raw request path is URI-encoded once more, as the SDKs do when signing);
+//! and [`sign`], the same rules from the client's side, for eddy's own client commands.
 
 use std::collections::BTreeMap;
 
@@ -336,6 +337,71 @@ fn percent_decode(input: &str) -> String {
     String::from_utf8_lossy(&percent_decode_bytes(input)).into_owned()
 }
 
+/// Who signs a client request, and for which region and service.
+#[derive(Debug, Clone, Copy)]
+pub struct SigningCredentials<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub region: &'a str,
+    /// The service in the credential scope (`logs`, `lambda`, `sqs`...).
+    pub service: &'a str,
+}
+
+/// Signs a client request in place: adds `x-amz-date` (`amz_date`, `YYYYMMDDTHHMMSSZ`),
+/// `x-amz-content-sha256` and an `Authorization` header covering every header present.
+/// `headers` must already hold `host` and whatever else is sent.
+pub fn sign(
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &mut HeaderMap,
+    body: &[u8],
+    credentials: &SigningCredentials<'_>,
+    amz_date: &str,
+) {
+    let payload_hash = hex::encode(Sha256::digest(body));
+    for (name, value) in [
+        ("x-amz-date", amz_date),
+        ("x-amz-content-sha256", payload_hash.as_str()),
+    ] {
+        if let Ok(value) = http::HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    let mut names: Vec<&str> = headers.keys().map(http::HeaderName::as_str).collect();
+    names.sort_unstable();
+    names.dedup();
+    let signed_headers = names.join(";");
+    let date = amz_date.get(..8).unwrap_or(amz_date);
+    let scope = format!(
+        "{date}/{}/{}/aws4_request",
+        credentials.region, credentials.service
+    );
+    let request = SignedRequest {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    };
+    let canonical = canonical_request(&request, &signed_headers, &payload_hash, false);
+    let to_sign = string_to_sign(amz_date, &scope, &canonical);
+    let key = signing_key(
+        credentials.secret_access_key,
+        date,
+        credentials.region,
+        credentials.service,
+    );
+    let signature = hex::encode(hmac(&key, to_sign.as_bytes()));
+    let authorization = format!(
+        "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+        credentials.access_key_id
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&authorization) {
+        headers.insert(http::header::AUTHORIZATION, value);
+    }
+}
+
 /// The canonical request: method, canonical URI, canonical query string, canonical
 /// headers, signed header names and payload hash, one per line.
 pub fn canonical_request(
@@ -465,6 +531,73 @@ mod tests {
         );
         let key = signing_key(SUITE_SECRET, "20150830", "us-east-1", "service");
         hex::encode(hmac(&key, to_sign.as_bytes()))
+    }
+
+    #[test]
+    fn signed_client_requests_authenticate_and_tampering_is_caught() {
+        let credentials = SigningCredentials {
+            access_key_id: "AKIDCLIENT",
+            secret_access_key: "client-secret",
+            region: "us-east-1",
+            service: "logs",
+        };
+        let mut headers = headers(&[
+            ("host", "127.0.0.1:4566"),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "Logs_20140328.FilterLogEvents"),
+        ]);
+        let body = br#"{"logGroupName":"/aws/lambda/f"}"#;
+        sign(
+            "POST",
+            "/",
+            None,
+            &mut headers,
+            body,
+            &credentials,
+            "20260131T123456Z",
+        );
+        let keys = BTreeMap::from([(
+            "AKIDCLIENT".to_string(),
+            AccessKey {
+                secret_access_key: "client-secret".to_string(),
+                account: "111111111111".to_string(),
+            },
+        )]);
+        let request = |body: &'static [u8], headers: &HeaderMap| {
+            authenticate(
+                &SignedRequest {
+                    method: "POST",
+                    path: "/",
+                    query: None,
+                    headers,
+                    body,
+                },
+                &keys,
+                "000000000000",
+            )
+        };
+        let identity = request(body, &headers).unwrap();
+        assert_eq!(identity.account, "111111111111");
+        assert_eq!(
+            scope_service(&SignedRequest {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                body,
+            })
+            .as_deref(),
+            Some("logs")
+        );
+        // Every header sent is signed: another target fails.
+        headers.insert(
+            "x-amz-target",
+            HeaderValue::from_static("Logs_20140328.GetLogEvents"),
+        );
+        assert!(matches!(
+            request(body, &headers),
+            Err(Error::SignatureDoesNotMatch)
+        ));
     }
 
     #[test]

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use api::lambda_runtime::RuntimeApiHttp;
 use engine::lambda::{
-    FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest, LambdaConfig, RuntimeCommand,
+    DEFAULT_ACCOUNT, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest, LambdaConfig,
+    RuntimeCommand,
 };
 use serde_json::{Value, json};
 
@@ -67,6 +68,15 @@ fn rust_echo_code() -> Fallible<tempfile::TempDir> {
         code.path().join("bootstrap"),
     )?;
     Ok(code)
+}
+
+/// Every message of function `name`'s log group (account [`DEFAULT_ACCOUNT`]).
+fn log_lines(runner: &FunctionRunner, name: &str) -> Vec<String> {
+    runner
+        .log_groups()
+        .find(DEFAULT_ACCOUNT, &format!("/aws/lambda/{name}"))
+        .map(|log| log.lines())
+        .unwrap_or_default()
 }
 
 fn python_code_dir() -> PathBuf {
@@ -207,7 +217,7 @@ async fn python_warm_invocations_reuse_the_process() -> TestResult {
     assert_eq!(first_output["pid"], second_output["pid"]);
     assert_eq!(first_output["invocations"], 1);
     assert_eq!(second_output["invocations"], 2);
-    assert_eq!(runner.idle_environments("py-warm"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-warm"), 1);
     Ok(())
 }
 
@@ -228,7 +238,7 @@ async fn python_exception_returns_the_clients_error_document() -> TestResult {
             .is_some_and(|s| !s.is_empty())
     );
     assert_eq!(
-        runner.idle_environments("py-fail"),
+        runner.idle_environments(DEFAULT_ACCOUNT, "py-fail"),
         1,
         "a handler error keeps it"
     );
@@ -296,7 +306,7 @@ async fn python_exit_mid_invocation_is_runtime_exit_error() -> TestResult {
         "{}",
         crashed.log_tail
     );
-    assert_eq!(runner.idle_environments("py-exit"), 0);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-exit"), 0);
     let next = invoke(&runner, &spec, json!({})).await;
     assert!(next.cold_start);
     assert_eq!(payload(&next)?["invocations"], 1);
@@ -320,7 +330,7 @@ async fn python_import_error_is_the_invocations_result() -> TestResult {
         "Unable to import module 'broken': No module named 'module_that_does_not_exist'"
     );
     assert_eq!(error["requestId"], "");
-    assert_eq!(runner.idle_environments("py-broken"), 0);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-broken"), 0);
     Ok(())
 }
 
@@ -362,7 +372,7 @@ async fn python_log_tail_frames_output_with_start_end_report() -> TestResult {
         !warm.log_tail.contains(id.as_str()),
         "only its own invocation"
     );
-    let all = runner.function_log("py-log").lines();
+    let all = log_lines(&runner, "py-log");
     assert!(all.iter().filter(|line| line.starts_with("REPORT")).count() == 2);
     Ok(())
 }
@@ -405,7 +415,7 @@ async fn rust_error_returns_the_clients_error_document() -> TestResult {
     assert_eq!(error["errorMessage"], "boom");
     assert!(error["errorType"].is_string());
     assert!(error.get("stackTrace").is_none());
-    assert_eq!(runner.idle_environments("rust-fail"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "rust-fail"), 1);
     Ok(())
 }
 
@@ -467,7 +477,10 @@ async fn concurrent_invocations_get_their_own_environments() -> TestResult {
         invoke(&runner, &spec, json!({"sleep_ms": 300})),
     );
     assert_ne!(payload(&first)?["pid"], payload(&second)?["pid"]);
-    assert_eq!(runner.idle_environments("rust-concurrent"), 2);
+    assert_eq!(
+        runner.idle_environments(DEFAULT_ACCOUNT, "rust-concurrent"),
+        2
+    );
     Ok(())
 }
 
@@ -552,7 +565,7 @@ async fn exit_during_init_is_runtime_exit_error() -> TestResult {
             ),
         })
     );
-    let log = runner.function_log("init-exit").lines();
+    let log = log_lines(&runner, "init-exit");
     assert!(log.contains(&"starting up".to_string()), "{log:?}");
     Ok(())
 }
@@ -836,10 +849,133 @@ async fn stopping_environments_kills_their_processes() -> TestResult {
     let runner = runner(LambdaConfig::default());
     let first = invoke(&runner, &rust_spec("stop-a", &code), json!({})).await;
     let second = invoke(&runner, &rust_spec("stop-b", &code), json!({})).await;
-    runner.stop_environments("stop-a");
+    runner.stop_environments(DEFAULT_ACCOUNT, "stop-a");
     assert!(process_gone(first.environment_pid.unwrap_or_default()).await);
-    assert_eq!(runner.idle_environments("stop-b"), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "stop-b"), 1);
     drop(runner);
     assert!(process_gone(second.environment_pid.unwrap_or_default()).await);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts, idle environments and memory limits
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_functions_of_one_name_share_no_environment_or_log() -> TestResult {
+    let runner = python_runner()?;
+    let mut first = python_spec("same-name", "app.echo");
+    first.account = "111111111111".to_string();
+    let mut second = first.clone();
+    second.account = "222222222222".to_string();
+    let one = invoke(&runner, &first, json!({})).await;
+    let two = invoke(&runner, &second, json!({})).await;
+    assert!(
+        one.cold_start && two.cold_start,
+        "no shared warm environment"
+    );
+    assert_ne!(payload(&one)?["pid"], payload(&two)?["pid"]);
+    assert_eq!(
+        payload(&two)?["invoked_function_arn"],
+        "arn:aws:lambda:us-east-1:222222222222:function:same-name"
+    );
+    assert_eq!(runner.idle_environments("111111111111", "same-name"), 1);
+    assert_eq!(runner.idle_environments("222222222222", "same-name"), 1);
+    let log_of = |account: &str| {
+        runner
+            .log_groups()
+            .find(account, "/aws/lambda/same-name")
+            .map(|log| log.lines().join("\n"))
+            .unwrap_or_default()
+    };
+    assert!(log_of("111111111111").contains(&one.request_id));
+    assert!(!log_of("111111111111").contains(&two.request_id));
+    assert!(log_of("222222222222").contains(&two.request_id));
+    runner.stop_environments("111111111111", "same-name");
+    assert_eq!(runner.idle_environments("222222222222", "same-name"), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environments_idle_past_the_timeout_are_stopped_and_the_next_invoke_is_cold() -> TestResult
+{
+    let clock = engine::ManualClock::new(1_700_000_000_000);
+    let mut config = LambdaConfig {
+        idle_timeout: Duration::from_secs(60),
+        clock: Arc::new(clock.clone()),
+        ..LambdaConfig::default()
+    };
+    config.commands.python.program = python()?.to_string_lossy().into_owned();
+    let runner = runner(config);
+    let spec = python_spec("py-idle", "app.echo");
+    let first = invoke(&runner, &spec, json!({})).await;
+    let pid = first.environment_pid.unwrap_or_default();
+
+    clock.advance(59_000);
+    assert_eq!(runner.stop_idle_environments(), 0, "not idle long enough");
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-idle"), 1);
+    clock.advance(1_000);
+    assert_eq!(runner.stop_idle_environments(), 1);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-idle"), 0);
+    assert!(process_gone(pid).await);
+
+    let next = invoke(&runner, &spec, json!({})).await;
+    assert!(next.cold_start);
+    assert_eq!(payload(&next)?["invocations"], 1);
+    assert!(next.log_tail.contains("Init Duration"), "{}", next.log_tail);
+
+    // An invocation makes an environment fresh again.
+    clock.advance(59_000);
+    invoke(&runner, &spec, json!({})).await;
+    clock.advance(59_000);
+    assert_eq!(runner.stop_idle_environments(), 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_within_memory_size_runs_and_beyond_it_is_out_of_memory() -> TestResult {
+    let runner = python_runner()?;
+    let spec = python_spec("py-memory", "app.allocate");
+    assert_eq!(spec.memory_mb, 128);
+    let within = invoke(&runner, &spec, json!({"mb": 64})).await;
+    assert_eq!(within.function_error, None, "{}", within.log_tail);
+    assert_eq!(payload(&within)?["allocated_mb"], 64);
+    let report = within.log_tail.lines().last().unwrap_or_default();
+    let used: u64 = report
+        .split("Max Memory Used: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_default();
+    assert!(
+        used >= 64,
+        "Max Memory Used counts the allocation: {report}"
+    );
+
+    let beyond = invoke(&runner, &spec, json!({"mb": 256})).await;
+    assert_eq!(beyond.function_error.as_deref(), Some("Unhandled"));
+    assert_eq!(beyond.error_type.as_deref(), Some("Runtime.OutOfMemory"));
+    assert_eq!(
+        payload(&beyond)?,
+        json!({
+            "errorType": "Runtime.OutOfMemory",
+            "errorMessage": format!(
+                "RequestId: {} Error: Runtime exited with error: signal: killed",
+                beyond.request_id
+            ),
+        })
+    );
+    assert!(
+        beyond
+            .log_tail
+            .contains("Status: error\tError Type: Runtime.OutOfMemory"),
+        "{}",
+        beyond.log_tail
+    );
+    assert!(process_gone(beyond.environment_pid.unwrap_or_default()).await);
+    assert_eq!(runner.idle_environments(DEFAULT_ACCOUNT, "py-memory"), 0);
+
+    let replaced = invoke(&runner, &spec, json!({"mb": 1})).await;
+    assert!(replaced.cold_start, "a new environment");
+    assert_eq!(replaced.function_error, None);
     Ok(())
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Deserialize;
@@ -57,6 +58,14 @@ pub struct ServeArgs {
     /// concurrency); reserved concurrency is carved out of it [default: 1000].
     #[arg(long, env = "EDDY_CONCURRENCY_LIMIT")]
     pub concurrency_limit: Option<u32>,
+    /// Seconds a function environment may stay idle before it is stopped [default: 300].
+    #[arg(long, env = "EDDY_FUNCTION_IDLE_TIMEOUT")]
+    pub function_idle_timeout: Option<u64>,
+    /// A cgroup v2 directory with the memory controller, under which each function
+    /// environment gets a child cgroup limited to its MemorySize; without one (or if it is
+    /// unusable) MemorySize is enforced with RLIMIT_AS.
+    #[arg(long, env = "EDDY_FUNCTION_CGROUP")]
+    pub function_cgroup: Option<PathBuf>,
 }
 
 /// The contents of `eddy.toml` (and of a credentials file, which uses only `access_keys`).
@@ -135,6 +144,10 @@ pub struct Settings {
     pub lambda_python: Option<String>,
     /// Invocations that may run at once on this node.
     pub concurrency_limit: u32,
+    /// How long a function environment may stay idle before it is stopped.
+    pub function_idle_timeout: Duration,
+    /// Where per-environment memory cgroups go, if anywhere.
+    pub function_cgroup: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +245,11 @@ impl Settings {
             );
         }
 
+        let function_idle_timeout = args.function_idle_timeout.unwrap_or(300);
+        if function_idle_timeout == 0 {
+            bail!("the function idle timeout must be at least 1 second");
+        }
+
         if !bind.ip().is_loopback() && access_keys.is_empty() && !args.insecure {
             bail!(
                 "refusing to listen on {bind} without credentials: set EDDY_ACCESS_KEY_ID and \
@@ -252,6 +270,8 @@ impl Settings {
             data_dir,
             lambda_python: args.lambda_python.clone(),
             concurrency_limit,
+            function_idle_timeout: Duration::from_secs(function_idle_timeout),
+            function_cgroup: args.function_cgroup.clone(),
         })
     }
 }
@@ -278,6 +298,24 @@ mod tests {
         assert_eq!(settings.account_id, "000000000000");
         assert_eq!(settings.store_url, "sqlite:.eddy");
         assert!(settings.access_keys.is_empty());
+        assert_eq!(settings.function_idle_timeout, Duration::from_secs(300));
+        assert_eq!(settings.function_cgroup, None);
+    }
+
+    #[test]
+    fn function_idle_timeout_is_seconds_and_never_zero() {
+        let args = ServeArgs {
+            config: Some(PathBuf::from("/dev/null")),
+            function_idle_timeout: Some(2),
+            ..ServeArgs::default()
+        };
+        let settings = Settings::resolve(&args).unwrap();
+        assert_eq!(settings.function_idle_timeout, Duration::from_secs(2));
+        let zero = ServeArgs {
+            function_idle_timeout: Some(0),
+            ..args
+        };
+        assert!(Settings::resolve(&zero).is_err());
     }
 
     #[test]

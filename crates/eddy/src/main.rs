@@ -5,9 +5,13 @@
 //! - `config.rs`: flags, `EDDY_*` variables and `eddy.toml`, resolved into `Settings`.
 //! - `serve.rs`: wiring of store, engine, workers and the HTTP app; graceful shutdown.
 //! - `bench/`: `eddy bench …`, load generators that print figures.
+//! - `client.rs`: the signed HTTP client of the client subcommands.
+//! - `logs.rs`: `eddy logs <function>`, a function's log events from a running server.
 
 mod bench;
+mod client;
 mod config;
+mod logs;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +39,8 @@ enum Command {
     /// Load generators that print throughput, latency and CPU figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Print a function's log events from a running eddy (like `aws logs tail`).
+    Logs(logs::LogsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +66,7 @@ fn main() -> std::process::ExitCode {
                 init_logging(LogFormat::Text);
                 bench::run(command).await
             }
+            Command::Logs(args) => logs::run(args).await,
         }
     });
     match result {

@@ -47,9 +47,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let shutdown = CancellationToken::new();
+    let clock: Arc<dyn engine::Clock> = Arc::new(SystemClock);
     let engine = Engine::new(
         store,
-        Arc::new(SystemClock),
+        clock.clone(),
         EngineConfig {
             default_account: settings.account_id.clone(),
             region: settings.region.clone(),
@@ -57,7 +58,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     let local_address = listener.local_addr()?;
-    engine.set_function_platform(function_platform(&settings, local_address));
+    engine.set_function_platform(function_platform(&settings, local_address, clock));
     create_declared_queues(&engine, &settings).await?;
     let workers = engine.start_workers();
 
@@ -113,15 +114,33 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// What Invoke runs functions with: a runner whose environments reach the Runtime API
-/// through the api crate and call eddy back at its own address.
+/// through the api crate, call eddy back at its own address, stop after the idle timeout
+/// and are held to their MemorySize (by cgroup when one is configured and usable).
 fn function_platform(
     settings: &Settings,
     local_address: std::net::SocketAddr,
+    clock: Arc<dyn engine::Clock>,
 ) -> engine::lambda::FunctionPlatform {
+    let (memory_limit, cgroup_refused) =
+        engine::lambda::MemoryLimit::choose(settings.function_cgroup.as_deref());
+    if let Some(reason) = cgroup_refused {
+        tracing::warn!(%reason, "function memory cgroup unusable; enforcing MemorySize with RLIMIT_AS");
+    }
+    match &memory_limit {
+        engine::lambda::MemoryLimit::Cgroup(parent) => {
+            tracing::info!(cgroup = %parent.display(), "function MemorySize enforced by cgroup");
+        }
+        engine::lambda::MemoryLimit::AddressSpace => {
+            tracing::debug!("function MemorySize enforced with RLIMIT_AS");
+        }
+    }
     let mut config = engine::lambda::LambdaConfig {
         region: settings.region.clone(),
         account: settings.account_id.clone(),
         endpoint_url: Some(format!("http://{local_address}")),
+        idle_timeout: settings.function_idle_timeout,
+        memory_limit,
+        clock,
         ..engine::lambda::LambdaConfig::default()
     };
     if let Some(python) = &settings.lambda_python {

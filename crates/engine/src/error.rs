@@ -104,6 +104,12 @@ pub enum Error {
     /// Lambda `ServiceException`: eddy could not run the function (e.g. unpack its code).
     #[error("{0}")]
     LambdaService(String),
+    /// CloudWatch Logs `ResourceNotFoundException`: a log group or stream that does not exist.
+    #[error("{0}")]
+    LogsResourceNotFound(String),
+    /// CloudWatch Logs `InvalidParameterException`: a bad parameter or parameter combination.
+    #[error("{0}")]
+    LogsInvalidParameter(String),
     /// The store failed; the client sees a generic internal error, the log the detail.
     #[error("store: {0}")]
     Store(#[from] store::Error),

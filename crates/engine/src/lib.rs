@@ -9,9 +9,11 @@
 //! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke) and
 //!   function execution: environments (processes speaking the Lambda Runtime API) and
 //!   `FunctionRunner::invoke`.
+//! - `logs/`: the CloudWatch Logs API (describe groups and streams, get and filter events)
+//!   over the function logs this node keeps in memory.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
-//!   tasks) under one shutdown signal.
+//!   tasks, stopping idle function environments) under one shutdown signal.
 //!
 //! # Invariants
 //!
@@ -23,6 +25,7 @@ pub mod clock;
 mod error;
 pub mod iam;
 pub mod lambda;
+pub mod logs;
 pub mod sqs;
 mod workers;
 pub use workers::Workers;

@@ -6,7 +6,8 @@
 //! When several nodes share the store, each job runs on one node at a time: a pass first
 //! takes or renews the job's lease in the store, and a node that does not hold it skips
 //! the pass. If the holder dies its lease runs out and the next node to try takes over.
-//! One more worker relays other nodes' wake-ups to this node's long polls.
+//! One more worker relays other nodes' wake-ups to this node's long polls, and one stops
+//! this node's function environments that stayed idle past the idle timeout.
 
 use std::future::Future;
 use std::time::Duration;
@@ -71,6 +72,9 @@ impl Engine {
         if let Some(wakeups) = self.store().subscribe_wakeups() {
             let engine = self.clone();
             tasks.spawn(async move { engine.relay_wakeups(wakeups).await });
+        }
+        if let Some(runner) = self.function_runner() {
+            spawn_idle_environment_reaper(&mut tasks, self, runner.clone());
         }
         Workers { tasks }
     }
@@ -142,6 +146,37 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Spawns `lambda-idle-environments`: stops this node's function environments idle for
+/// the runner's idle timeout, checking a few times per timeout (between 100 ms and 10 s),
+/// so one is stopped at most that much after its time. Environments are this node's own
+/// processes, so every node runs this worker, without a lease.
+fn spawn_idle_environment_reaper(
+    tasks: &mut JoinSet<()>,
+    engine: &Engine,
+    runner: crate::lambda::FunctionRunner,
+) {
+    const NAME: &str = "lambda-idle-environments";
+    let period = (runner.config().idle_timeout / 4)
+        .clamp(Duration::from_millis(100), Duration::from_secs(10));
+    let shutdown = engine.shutdown_token().clone();
+    tasks.spawn(async move {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        tracing::debug!(worker = NAME, "worker started");
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = interval.tick() => {}
+            }
+            let stopped = runner.stop_idle_environments();
+            if stopped > 0 {
+                tracing::debug!(worker = NAME, stopped, "stopped idle environments");
+            }
+        }
+        tracing::debug!(worker = NAME, "worker stopped");
+    });
 }
 
 /// Spawns a worker that runs `pass` every `period` until shutdown. A failed pass is

@@ -58,3 +58,14 @@ def log(event, context):
     print("to stdout")
     print("to stderr", file=sys.stderr)
     return None
+
+
+def allocate(event, context):
+    """Allocates {"mb": n} megabytes and touches every page, so they are resident (a
+    memory cgroup counts them) as well as mapped (RLIMIT_AS counts them)."""
+    size = int(event["mb"]) * 1024 * 1024
+    block = bytearray(size)
+    for offset in range(0, size, 4096):
+        block[offset] = 1
+    print(f"allocated {event['mb']} MB", flush=True)
+    return {"allocated_mb": event["mb"], "pid": os.getpid()}

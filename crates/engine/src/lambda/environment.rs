@@ -3,13 +3,15 @@
 //! function's log, and the waits the runner needs (initialised, replied, exited).
 //!
 //! The process leads its own process group, so a kill (timeout, teardown) takes whatever it
-//! started too. Dropping an `Environment` kills the group and stops its Runtime API server.
+//! started too, and enters its memory limit (`memory.rs`) before it runs. Dropping an
+//! `Environment` kills the group and stops its Runtime API server.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::TcpListener;
@@ -19,8 +21,10 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::logs::{EnvironmentLog, FunctionLog};
+use super::memory::EnvironmentMemory;
 use super::runtime_api::{Invocation, RuntimeApi, RuntimeApiServer, RuntimeEvent};
 use super::spec::{FunctionSpec, LambdaConfig};
+use store::Millis;
 
 /// A line longer than this is cut into pieces (a process printing without newlines must not
 /// grow a buffer without bound).
@@ -53,7 +57,10 @@ pub(crate) struct Environment {
     pub(crate) spec: FunctionSpec,
     pub(crate) log: EnvironmentLog,
     pub(crate) initialized: bool,
+    /// When it last became idle (the runner's clock), for the idle worker.
+    pub(crate) idle_since: Millis,
     pid: u32,
+    memory: Arc<EnvironmentMemory>,
     runtime_api: RuntimeApi,
     events: mpsc::UnboundedReceiver<RuntimeEvent>,
     exit: watch::Receiver<Option<ExitStatus>>,
@@ -66,7 +73,8 @@ pub(crate) struct Environment {
 /// A task copying one pipe into the log, and the way to ask it for a flush: it answers once
 /// a read has found the pipe empty.
 struct OutputReader {
-    task: tokio::task::JoinHandle<()>,
+    /// `None` once it has ended and been awaited (a handle may be awaited only once).
+    task: Option<tokio::task::JoinHandle<()>>,
     flushes: mpsc::UnboundedSender<oneshot::Sender<()>>,
 }
 
@@ -78,7 +86,10 @@ impl OutputReader {
     ) -> OutputReader {
         let (flushes, flush_requests) = mpsc::unbounded_channel();
         let task = tokio::spawn(copy_lines(pipe, log, stop, flush_requests));
-        OutputReader { task, flushes }
+        OutputReader {
+            task: Some(task),
+            flushes,
+        }
     }
 }
 
@@ -93,15 +104,17 @@ impl std::fmt::Debug for Environment {
 }
 
 impl Environment {
-    /// Binds the listener, starts serving it, and starts the process. An error is a process
-    /// that could not be started (missing `bootstrap`, unknown runtime...).
+    /// Binds the listener, starts serving it, and starts the process, writing its output to
+    /// a new stream of `log_group`. An error is a process that could not be started
+    /// (missing `bootstrap`, unknown runtime, a memory limit that cannot be set...).
     pub(crate) async fn start(
         spec: &FunctionSpec,
         config: &LambdaConfig,
         server: &dyn RuntimeApiServer,
-        function_log: FunctionLog,
+        log_group: FunctionLog,
     ) -> Result<Environment, String> {
         let (program, args) = config.commands.command_for(spec)?;
+        let stream = log_stream_name(&spec.version, config.clock.now());
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .map_err(|error| format!("cannot bind the Runtime API listener: {error}"))?;
@@ -115,22 +128,29 @@ impl Environment {
             .args(&args)
             .current_dir(&spec.code_dir)
             .env_clear()
-            .envs(launch_environment(spec, config, port))
+            .envs(launch_environment(spec, config, port, &stream))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|error| format!("fork/exec {}: {error}", program.to_string_lossy()))?;
+        let mut memory = EnvironmentMemory::prepare(&config.memory_limit, spec)?;
+        memory.apply(&mut command);
+        let memory = Arc::new(memory);
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                memory.remove().await;
+                return Err(format!("fork/exec {}: {error}", program.to_string_lossy()));
+            }
+        };
         let pid = child.id().unwrap_or_default();
 
         let (runtime_api, events) = RuntimeApi::new();
         let stop = CancellationToken::new();
         server.serve(listener, runtime_api.clone(), stop.clone());
 
-        let log = EnvironmentLog::new(function_log);
+        let log = EnvironmentLog::new(log_group, &stream);
         let mut output_readers = Vec::new();
         if let Some(stdout) = child.stdout.take() {
             output_readers.push(OutputReader::spawn(stdout, log.clone(), stop.clone()));
@@ -139,17 +159,21 @@ impl Environment {
             output_readers.push(OutputReader::spawn(stderr, log.clone(), stop.clone()));
         }
         let (exit_sender, exit) = watch::channel(None);
+        let reaped_memory = memory.clone();
         tokio::spawn(async move {
             // Reaps the process. If the runtime shuts down first, dropping `child` kills it.
             let status = child.wait().await.unwrap_or_default();
             let _ = exit_sender.send(Some(status));
+            reaped_memory.remove().await;
         });
 
         Ok(Environment {
             spec: spec.clone(),
             log,
             initialized: false,
+            idle_since: config.clock.now(),
             pid,
+            memory,
             runtime_api,
             events,
             exit,
@@ -305,14 +329,42 @@ impl Environment {
         let readers = &mut self.output_readers;
         let _ = tokio::time::timeout(limit, async {
             for reader in readers.iter_mut() {
-                let _ = (&mut reader.task).await;
+                if let Some(task) = reader.task.as_mut() {
+                    let _ = task.await;
+                    reader.task = None;
+                }
             }
         })
         .await;
     }
 
-    /// The process's peak resident memory (`VmHWM`), in MB rounded up.
+    /// Whether this environment's processes ran out of memory: killed by the kernel in its
+    /// cgroup; or, under `RLIMIT_AS`, an allocation failed, which the runtime reported as
+    /// Python's `MemoryError` (`error_type`, read from the `/error` body) or the process
+    /// printed as it died (Rust's allocator: "memory allocation of N bytes failed"; Node:
+    /// "... out of memory").
+    pub(crate) fn ran_out_of_memory(&self, error_type: Option<&str>, exited: bool) -> bool {
+        if self.memory.oom_killed() {
+            return true;
+        }
+        if !self.memory.by_address_space() {
+            return false;
+        }
+        if error_type == Some("MemoryError") {
+            return true;
+        }
+        exited
+            && ["memory allocation of ", "out of memory", "MemoryError"]
+                .iter()
+                .any(|marker| self.log.invocation_printed(marker))
+    }
+
+    /// The peak memory of the environment: its cgroup's `memory.peak` when it has one, else
+    /// the process's peak resident memory (`VmHWM`), in MB rounded up.
     pub(crate) fn max_memory_used_mb(&self) -> u64 {
+        if let Some(peak) = self.memory.peak_mb() {
+            return peak;
+        }
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid));
         status
             .ok()
@@ -382,6 +434,7 @@ fn launch_environment(
     spec: &FunctionSpec,
     config: &LambdaConfig,
     port: u16,
+    log_stream: &str,
 ) -> BTreeMap<String, String> {
     let mut environment = BTreeMap::new();
     environment.insert("PATH".to_string(), config.path.clone());
@@ -400,11 +453,8 @@ fn launch_environment(
             spec.memory_mb.to_string(),
         ),
         ("AWS_LAMBDA_FUNCTION_VERSION", spec.version.clone()),
-        (
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/aws/lambda/{}", spec.name),
-        ),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name(&spec.version)),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", spec.log_group.clone()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", log_stream.to_string()),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_string()),
         ("AWS_REGION", config.region.clone()),
         ("AWS_DEFAULT_REGION", config.region.clone()),
@@ -431,13 +481,11 @@ fn launch_environment(
     environment
 }
 
-/// `2026/01/31/[$LATEST]<32 hex>`, dated today (UTC).
-fn log_stream_name(version: &str) -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|since| since.as_secs() / 86_400)
-        .unwrap_or(0);
-    let (year, month, day) = crate::clock::civil_from_days(i64::try_from(days).unwrap_or(0));
+/// `2026/01/31/[$LATEST]<32 hex>`, dated `now` (UTC), as Lambda names an environment's
+/// log stream.
+fn log_stream_name(version: &str, now: Millis) -> String {
+    let days = now.div_euclid(86_400_000);
+    let (year, month, day) = crate::clock::civil_from_days(days);
     format!(
         "{year:04}/{month:02}/{day:02}/[{version}]{}",
         uuid::Uuid::new_v4().simple()
@@ -487,13 +535,22 @@ mod tests {
         spec.environment
             .insert("AWS_LAMBDA_MAX_CONCURRENCY".into(), "4".into());
         spec.environment.insert("GREETING".into(), "hi".into());
-        let environment = launch_environment(&spec, &LambdaConfig::default(), 9001);
+        let environment = launch_environment(&spec, &LambdaConfig::default(), 9001, "s");
         assert_eq!(environment["AWS_REGION"], "us-east-1");
         assert_eq!(environment["PATH"], "/mine");
         assert_eq!(environment["GREETING"], "hi");
         assert_eq!(environment["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:9001");
         assert!(!environment.contains_key("AWS_LAMBDA_MAX_CONCURRENCY"));
         assert!(!environment.contains_key("AWS_EXECUTION_ENV"));
+        assert_eq!(environment["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/f");
+        assert_eq!(environment["AWS_LAMBDA_LOG_STREAM_NAME"], "s");
+    }
+
+    #[test]
+    fn log_streams_are_named_like_lambdas() {
+        let name = log_stream_name("$LATEST", 1_769_862_896_789);
+        assert!(name.starts_with("2026/01/31/[$LATEST]"), "{name}");
+        assert_eq!(name.len(), "2026/01/31/[$LATEST]".len() + 32);
     }
 
     #[test]

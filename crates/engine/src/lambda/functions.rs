@@ -724,7 +724,7 @@ impl Engine {
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<()> {
-        let (record, _) = self.find_function(account, identifier, qualifier).await?;
+        let (record, configuration) = self.find_function(account, identifier, qualifier).await?;
         if !self
             .inner
             .store
@@ -734,7 +734,14 @@ impl Engine {
             return Err(not_found(&self.function_arn(&record.account, &record.name)));
         }
         if let Some(platform) = self.inner.functions.get() {
-            platform.runner.stop_environments(&record.name);
+            platform
+                .runner
+                .stop_environments(&record.account, &record.name);
+            // Its log group goes with it (logs live in memory with the environments).
+            platform
+                .runner
+                .log_groups()
+                .remove(&record.account, &configuration.logging_config.log_group);
             let directory = function_directory(&platform.data_dir, &record.account, &record.name);
             if let Err(error) = std::fs::remove_dir_all(&directory)
                 && error.kind() != std::io::ErrorKind::NotFound
@@ -841,7 +848,9 @@ impl Engine {
             UpdateFunctionOutcome::RevisionMismatch => return Err(revision_mismatch()),
         }
         if let Some(platform) = self.inner.functions.get() {
-            platform.runner.stop_environments(&record.name);
+            platform
+                .runner
+                .stop_environments(&record.account, &record.name);
         }
         Ok(configuration)
     }
@@ -913,6 +922,7 @@ impl Engine {
             .map_err(Error::TooManyRequests)?;
         let code_dir = self.unpacked_code(platform, record, configuration).await?;
         let spec = FunctionSpec {
+            account: record.account.clone(),
             name: record.name.clone(),
             version: configuration.version.clone(),
             runtime: configuration.runtime.clone(),
@@ -925,6 +935,7 @@ impl Engine {
                 .clone()
                 .map(|environment| environment.variables)
                 .unwrap_or_default(),
+            log_group: configuration.logging_config.log_group.clone(),
         };
         let result = platform.runner.invoke(&spec, request).await;
         drop(permit);

@@ -15,16 +15,22 @@
 //! - `environment.rs`: starting a process with the launch environment, copying its output
 //!   into the log, waiting for init, replies and exit, killing its process group.
 //! - `runner.rs`: [`FunctionRunner::invoke`]: warm reuse, cold starts, timeouts, crashes,
-//!   AWS's error documents, START/END/REPORT framing and the log tail.
+//!   running out of memory, AWS's error documents, START/END/REPORT framing and the log
+//!   tail; stopping environments idle past the idle timeout.
+//! - `memory.rs`: enforcing `MemorySize`: a cgroup v2 per environment when one is
+//!   available, else `RLIMIT_AS` with a measured allowance per runtime.
 //! - `concurrency.rs`: [`ConcurrencyGate`]: the server-wide limit and reserved
 //!   concurrency; every invocation holds a [`ConcurrencyPermit`] while it runs.
-//! - `logs.rs`: per-function log rings and per-invocation tails.
+//! - `logs.rs`: log groups of timestamped events in per-environment streams (bounded, in
+//!   memory), which the CloudWatch Logs API reads, and per-invocation tails.
 //!
 //! # Invariants
 //!
 //! - An environment runs one invocation at a time; it is reused only after a reply and a
-//!   following `/next` (or the settle timeout), and never after a timeout, crash or init
-//!   failure: those kill its process group.
+//!   following `/next` (or the settle timeout), and never after a timeout, crash, running
+//!   out of memory or init failure: those kill its process group.
+//! - Environments and logs belong to an account: two accounts' functions of the same name
+//!   share nothing.
 //! - A reply must name the invocation in progress; anything else is `InvalidRequestID`.
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
@@ -32,6 +38,7 @@ mod concurrency;
 mod environment;
 mod functions;
 mod logs;
+mod memory;
 mod runner;
 mod runtime_api;
 mod spec;
@@ -40,7 +47,13 @@ pub use concurrency::{
     ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
 };
 pub use functions::*;
-pub use logs::{FunctionLog, LOG_TAIL_BYTES};
-pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
+pub use logs::{
+    EVENT_OVERHEAD_BYTES, FunctionLog, LOG_GROUP_BYTES, LOG_TAIL_BYTES, LogEvent, LogGroupView,
+    LogGroups, LogStreamInfo,
+};
+pub use memory::{MemoryLimit, address_space_allowance_mb, check_cgroup_parent};
+pub use runner::{
+    FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES, OUT_OF_MEMORY,
+};
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
-pub use spec::{FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
+pub use spec::{DEFAULT_ACCOUNT, FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};

@@ -1,8 +1,10 @@
-//! `FunctionRunner`: runs invocations on execution environments. Per function it keeps the
-//! idle (warm) environments and a log; an invocation takes an idle environment or starts a
-//! new one, so concurrency is the number of environments and each runs one invocation at a
-//! time. An environment that timed out, crashed or failed to initialise is dropped (its
-//! process group killed) and the next invocation starts a fresh one.
+//! `FunctionRunner`: runs invocations on execution environments. Per function (account and
+//! name) it keeps the idle (warm) environments; per log group, the log. An invocation takes
+//! an idle environment or starts a new one, so concurrency is the number of environments
+//! and each runs one invocation at a time. An environment that timed out, crashed, ran out
+//! of memory or failed to initialise is dropped (its process group killed) and the next
+//! invocation starts a fresh one; one idle longer than the idle timeout is stopped by
+//! [`FunctionRunner::stop_idle_environments`], which the engine's idle worker calls.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 use super::environment::{Environment, InitOutcome, InvocationOutcome, describe_exit};
-use super::logs::FunctionLog;
+use super::logs::LogGroups;
 use super::runtime_api::{Invocation, RuntimeApiServer};
 use super::spec::{FunctionSpec, LambdaConfig};
 
@@ -58,10 +60,19 @@ pub struct InvocationResult {
     pub cold_start: bool,
 }
 
+/// The error type of an invocation whose environment ran out of memory.
+pub const OUT_OF_MEMORY: &str = "Runtime.OutOfMemory";
+
 #[derive(Debug, Default)]
 struct FunctionState {
     idle: Vec<Environment>,
-    log: FunctionLog,
+}
+
+/// Functions are told apart by account and name.
+type FunctionKey = (String, String);
+
+fn key(account: &str, function_name: &str) -> FunctionKey {
+    (account.to_string(), function_name.to_string())
 }
 
 /// Runs functions. Cheap to clone; dropping the last clone kills every idle environment.
@@ -73,7 +84,8 @@ pub struct FunctionRunner {
 struct RunnerInner {
     config: LambdaConfig,
     server: Arc<dyn RuntimeApiServer>,
-    functions: Mutex<HashMap<String, FunctionState>>,
+    functions: Mutex<HashMap<FunctionKey, FunctionState>>,
+    logs: LogGroups,
 }
 
 impl std::fmt::Debug for FunctionRunner {
@@ -87,11 +99,13 @@ impl std::fmt::Debug for FunctionRunner {
 
 impl FunctionRunner {
     pub fn new(config: LambdaConfig, server: Arc<dyn RuntimeApiServer>) -> FunctionRunner {
+        let logs = LogGroups::new(config.clock.clone());
         FunctionRunner {
             inner: Arc::new(RunnerInner {
                 config,
                 server,
                 functions: Mutex::new(HashMap::new()),
+                logs,
             }),
         }
     }
@@ -100,7 +114,7 @@ impl FunctionRunner {
         &self.inner.config
     }
 
-    fn functions(&self) -> MutexGuard<'_, HashMap<String, FunctionState>> {
+    fn functions(&self) -> MutexGuard<'_, HashMap<FunctionKey, FunctionState>> {
         // Never held across an await, and every change is one push or pop.
         self.inner
             .functions
@@ -108,30 +122,51 @@ impl FunctionRunner {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The function's log ring (every line of every environment, with START/END/REPORT).
-    pub fn function_log(&self, function_name: &str) -> FunctionLog {
-        self.functions()
-            .entry(function_name.to_string())
-            .or_default()
-            .log
-            .clone()
+    /// Every log group this node's environments wrote to (what the CloudWatch Logs API
+    /// reads).
+    pub fn log_groups(&self) -> &LogGroups {
+        &self.inner.logs
     }
 
-    /// How many warm environments `function_name` has.
-    pub fn idle_environments(&self, function_name: &str) -> usize {
+    /// How many warm environments function `function_name` of `account` has.
+    pub fn idle_environments(&self, account: &str, function_name: &str) -> usize {
         self.functions()
-            .get(function_name)
+            .get(&key(account, function_name))
             .map_or(0, |function| function.idle.len())
     }
 
-    /// Stops every idle environment of `function_name` (its code or settings changed, or
-    /// it was deleted).
-    pub fn stop_environments(&self, function_name: &str) {
+    /// Stops every idle environment of function `function_name` of `account` (its code or
+    /// settings changed, or it was deleted).
+    pub fn stop_environments(&self, account: &str, function_name: &str) {
         let stopped = self
             .functions()
-            .get_mut(function_name)
+            .get_mut(&key(account, function_name))
             .map(|function| std::mem::take(&mut function.idle));
         drop(stopped);
+    }
+
+    /// Stops every environment that has been idle for the idle timeout or longer, and says
+    /// how many it stopped.
+    pub fn stop_idle_environments(&self) -> usize {
+        let timeout = i64::try_from(self.inner.config.idle_timeout.as_millis()).unwrap_or(i64::MAX);
+        let cutoff = self.inner.config.clock.now().saturating_sub(timeout);
+        let stopped: Vec<Environment> = {
+            let mut functions = self.functions();
+            let mut stopped = Vec::new();
+            for function in functions.values_mut() {
+                let (expired, kept) = std::mem::take(&mut function.idle)
+                    .into_iter()
+                    .partition(|environment| environment.idle_since <= cutoff);
+                function.idle = kept;
+                stopped.extend::<Vec<Environment>>(expired);
+            }
+            functions.retain(|_, function| !function.idle.is_empty());
+            stopped
+        };
+        // Dropped (killed) outside the lock.
+        let count = stopped.len();
+        drop(stopped);
+        count
     }
 
     /// Stops every idle environment of every function (eddy is shutting down).
@@ -145,11 +180,11 @@ impl FunctionRunner {
     }
 
     /// Takes a warm environment of exactly this spec, dropping dead or outdated ones.
-    fn take_idle(&self, spec: &FunctionSpec) -> (Option<Environment>, FunctionLog) {
+    fn take_idle(&self, spec: &FunctionSpec) -> Option<Environment> {
         let mut discarded = Vec::new();
         let taken = {
             let mut functions = self.functions();
-            let function = functions.entry(spec.name.clone()).or_default();
+            let function = functions.entry(key(&spec.account, &spec.name)).or_default();
             let mut taken = None;
             while let Some(environment) = function.idle.pop() {
                 if environment.has_exited() || environment.spec != *spec {
@@ -159,16 +194,17 @@ impl FunctionRunner {
                     break;
                 }
             }
-            (taken, function.log.clone())
+            taken
         };
         // Dropped (killed) outside the lock.
         drop(discarded);
         taken
     }
 
-    fn put_idle(&self, environment: Environment) {
+    fn put_idle(&self, mut environment: Environment) {
+        environment.idle_since = self.inner.config.clock.now();
         self.functions()
-            .entry(environment.spec.name.clone())
+            .entry(key(&environment.spec.account, &environment.spec.name))
             .or_default()
             .idle
             .push(environment);
@@ -177,7 +213,7 @@ impl FunctionRunner {
     fn function_arn(&self, spec: &FunctionSpec) -> String {
         format!(
             "arn:aws:lambda:{}:{}:function:{}",
-            self.inner.config.region, self.inner.config.account, spec.name
+            self.inner.config.region, spec.account, spec.name
         )
     }
 
@@ -186,7 +222,7 @@ impl FunctionRunner {
     pub async fn invoke(&self, spec: &FunctionSpec, request: InvokeRequest) -> InvocationResult {
         let request_id = uuid::Uuid::new_v4().to_string();
         let config = &self.inner.config;
-        let (idle, function_log) = self.take_idle(spec);
+        let idle = self.take_idle(spec);
         let cold_start = idle.is_none();
         let mut result = InvocationResult {
             request_id: request_id.clone(),
@@ -201,8 +237,8 @@ impl FunctionRunner {
         let mut environment = match idle {
             Some(environment) => environment,
             None => {
-                match Environment::start(spec, config, self.inner.server.as_ref(), function_log)
-                    .await
+                let log_group = self.inner.logs.group(&spec.account, &spec.log_group);
+                match Environment::start(spec, config, self.inner.server.as_ref(), log_group).await
                 {
                     Ok(environment) => environment,
                     Err(reason) => {
@@ -232,6 +268,16 @@ impl FunctionRunner {
                         InitOutcome::Failed(body, error_type) => {
                             (body, None, normalise_error_type(error_type))
                         }
+                        InitOutcome::Exited(status)
+                            if environment.ran_out_of_memory(None, true) =>
+                        {
+                            let payload = out_of_memory_error(&request_id);
+                            (
+                                payload,
+                                Some(describe_exit(status)),
+                                OUT_OF_MEMORY.to_string(),
+                            )
+                        }
                         InitOutcome::Exited(status) => {
                             let payload = exit_error(&request_id, status);
                             let error_type = "Runtime.ExitError".to_string();
@@ -241,7 +287,6 @@ impl FunctionRunner {
                             (Vec::new(), None, String::new())
                         }
                     };
-                    result.error_type = Some(error_type);
                     let max_memory_used_mb = environment.max_memory_used_mb();
                     environment.kill();
                     environment.drain_output(OUTPUT_DRAIN_TIMEOUT).await;
@@ -250,20 +295,28 @@ impl FunctionRunner {
                         spec.version
                     ));
                     let mut closing = Vec::new();
+                    let out_of_memory = error_type == OUT_OF_MEMORY;
                     if let Some(reason) = reason {
+                        let reason = if out_of_memory {
+                            "signal: killed".to_string()
+                        } else {
+                            reason
+                        };
                         closing.push(format!(
                             "RequestId: {request_id} Error: Runtime exited with error: {reason}"
                         ));
-                        closing.push("Runtime.ExitError".to_string());
+                        closing.push(error_type.clone());
                     }
                     closing.extend(closing_lines(
                         &environment.spec,
                         &request_id,
                         init_started.elapsed(),
-                        max_memory_used_mb,
+                        report_memory_mb(&environment.spec, max_memory_used_mb, out_of_memory),
                         Some(init_started.elapsed()),
                         "error",
+                        out_of_memory.then_some(OUT_OF_MEMORY),
                     ));
+                    result.error_type = Some(error_type);
                     result.log_tail = environment.log.finish_invocation(&closing);
                     result.payload = payload;
                     result.function_error = Some("Unhandled".to_string());
@@ -302,7 +355,22 @@ impl FunctionRunner {
         let mut healthy = true;
         let mut closing = Vec::new();
         let mut status = None;
+        let out_of_memory = match &outcome {
+            InvocationOutcome::Error(..) => {
+                environment.ran_out_of_memory(reported_error_type(&outcome).as_deref(), false)
+            }
+            InvocationOutcome::Exited(_) => {
+                // What it printed as it died tells an allocation failure apart.
+                environment.drain_output(OUTPUT_DRAIN_TIMEOUT).await;
+                environment.ran_out_of_memory(None, true)
+            }
+            _ => false,
+        };
         match outcome {
+            // Killed by the kernel in its cgroup, or (under RLIMIT_AS) an allocation failed
+            // inside the process, which AWS's kernel would have killed: it is killed here
+            // and reported as AWS reports it, below.
+            _ if out_of_memory => healthy = false,
             InvocationOutcome::Response(body) => result.payload = body,
             InvocationOutcome::Error(body, error_type) => {
                 result.payload = body;
@@ -347,9 +415,20 @@ impl FunctionRunner {
                 closing.push(format!("{} {request_id} {message}", timestamp()));
             }
         }
+        if out_of_memory {
+            status = Some("error");
+            result.payload = out_of_memory_error(&request_id);
+            result.function_error = Some("Unhandled".to_string());
+            result.error_type = Some(OUT_OF_MEMORY.to_string());
+            closing.push(format!(
+                "RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            ));
+            closing.push(OUT_OF_MEMORY.to_string());
+        }
         let duration = started.elapsed();
         // Read while the process is still there (a timed-out one is about to be killed).
-        let max_memory_used_mb = environment.max_memory_used_mb();
+        let max_memory_used_mb =
+            report_memory_mb(spec, environment.max_memory_used_mb(), out_of_memory);
         if healthy {
             environment.wait_next(config.settle_timeout).await;
         } else {
@@ -363,6 +442,7 @@ impl FunctionRunner {
             max_memory_used_mb,
             init_duration,
             status.unwrap_or(""),
+            out_of_memory.then_some(OUT_OF_MEMORY),
         ));
         result.log_tail = environment.log.finish_invocation(&closing);
         if healthy && !environment.has_exited() {
@@ -372,7 +452,8 @@ impl FunctionRunner {
     }
 }
 
-/// `END` and `REPORT` lines (§2.3).
+/// `END` and `REPORT` lines (§2.3); AWS adds `Error Type` to a REPORT of an environment
+/// that ran out of memory.
 fn closing_lines(
     spec: &FunctionSpec,
     request_id: &str,
@@ -380,6 +461,7 @@ fn closing_lines(
     max_memory_used_mb: u64,
     init_duration: Option<Duration>,
     status: &str,
+    error_type: Option<&str>,
 ) -> Vec<String> {
     let milliseconds = duration.as_secs_f64() * 1000.0;
     let mut report = format!(
@@ -395,6 +477,9 @@ fn closing_lines(
     }
     if !status.is_empty() {
         report.push_str(&format!("Status: {status}\t"));
+    }
+    if let Some(error_type) = error_type {
+        report.push_str(&format!("Error Type: {error_type}\t"));
     }
     vec![format!("END RequestId: {request_id}"), report]
 }
@@ -423,6 +508,35 @@ fn error_document(error_type: &str, message: &str) -> Vec<u8> {
         "errorMessage": message,
     }))
     .unwrap_or_default()
+}
+
+/// The `errorType` of a runtime's `/error` body (the header is optional; Python sends none).
+fn reported_error_type(outcome: &InvocationOutcome) -> Option<String> {
+    let InvocationOutcome::Error(body, header) = outcome else {
+        return None;
+    };
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|body| body.get("errorType")?.as_str().map(str::to_string))
+        .or_else(|| header.clone())
+}
+
+/// What AWS returns when an environment runs out of memory: its processes were killed.
+fn out_of_memory_error(request_id: &str) -> Vec<u8> {
+    error_document(
+        OUT_OF_MEMORY,
+        &format!("RequestId: {request_id} Error: Runtime exited with error: signal: killed"),
+    )
+}
+
+/// `Max Memory Used` of a REPORT line: what was measured, or, for an environment that ran
+/// out of memory and left nothing to measure, its `MemorySize` (what AWS shows then).
+fn report_memory_mb(spec: &FunctionSpec, measured_mb: u64, out_of_memory: bool) -> u64 {
+    if out_of_memory && measured_mb == 0 {
+        u64::from(spec.memory_mb)
+    } else {
+        measured_mb
+    }
 }
 
 fn exit_error(request_id: &str, status: std::process::ExitStatus) -> Vec<u8> {

@@ -5,11 +5,20 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::memory::MemoryLimit;
+use crate::clock::{Clock, SystemClock};
+
+/// The account of specs made by [`FunctionSpec::new`].
+pub const DEFAULT_ACCOUNT: &str = "000000000000";
 
 /// One function as the execution layer needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSpec {
+    /// The owning account: functions of two accounts never share environments or logs.
+    pub account: String,
     pub name: String,
     /// `$LATEST` or a published version number.
     pub version: String,
@@ -23,18 +32,24 @@ pub struct FunctionSpec {
     pub timeout: Duration,
     /// The user's `Environment.Variables`; reserved names are overridden by the platform's.
     pub environment: BTreeMap<String, String>,
+    /// The log group its environments write to (`LoggingConfig.LogGroup`).
+    pub log_group: String,
 }
 
 impl FunctionSpec {
-    /// A spec with AWS's defaults: `$LATEST`, 128 MB, 3 s, no variables.
+    /// A spec with AWS's defaults: account [`DEFAULT_ACCOUNT`], `$LATEST`, 128 MB, 3 s, no
+    /// variables, log group `/aws/lambda/<name>`.
     pub fn new(
         name: impl Into<String>,
         runtime: impl Into<String>,
         handler: impl Into<String>,
         code_dir: impl Into<PathBuf>,
     ) -> FunctionSpec {
+        let name = name.into();
         FunctionSpec {
-            name: name.into(),
+            account: DEFAULT_ACCOUNT.to_string(),
+            log_group: format!("/aws/lambda/{name}"),
+            name,
             version: "$LATEST".to_string(),
             runtime: runtime.into(),
             handler: handler.into(),
@@ -123,6 +138,12 @@ pub struct LambdaConfig {
     /// How long an invocation waits, after the reply, for the runtime to ask for the next
     /// one (where AWS ends an invocation and writes END/REPORT) before giving up on it.
     pub settle_timeout: Duration,
+    /// How long an environment may stay idle before the idle worker stops it.
+    pub idle_timeout: Duration,
+    /// How `MemorySize` is enforced on each environment.
+    pub memory_limit: MemoryLimit,
+    /// Timestamps of log events and idle times (the engine's clock in a server).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for LambdaConfig {
@@ -139,6 +160,9 @@ impl Default for LambdaConfig {
                 .unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".to_string()),
             init_timeout: Duration::from_secs(10),
             settle_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(300),
+            memory_limit: MemoryLimit::AddressSpace,
+            clock: Arc::new(SystemClock),
         }
     }
 }
