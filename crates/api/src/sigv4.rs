@@ -224,6 +224,14 @@ pub fn verify(
         credential.service,
     );
     let payload_hashes: Vec<String> = match header_value(request.headers, "x-amz-content-sha256") {
+        // A client-supplied hash is signed, but it must also be the body's: otherwise a
+        // captured request could be replayed with another body.
+        Some(hash) if hash != UNSIGNED_PAYLOAD => {
+            if !hash.eq_ignore_ascii_case(&hex::encode(Sha256::digest(request.body))) {
+                return Err(Error::SignatureDoesNotMatch);
+            }
+            vec![hash.to_string()]
+        }
         Some(hash) => vec![hash.to_string()],
         None if authorization.presigned => {
             vec![
@@ -578,6 +586,12 @@ mod tests {
         };
         let identity = request(body, &headers).unwrap();
         assert_eq!(identity.account, "111111111111");
+        // The signed x-amz-content-sha256 must be the body's: a replay with another body
+        // fails even though the header still matches the signature.
+        assert!(matches!(
+            request(br#"{"logGroupName":"/aws/lambda/other"}"#, &headers),
+            Err(Error::SignatureDoesNotMatch)
+        ));
         assert_eq!(
             scope_service(&SignedRequest {
                 method: "POST",
