@@ -106,6 +106,31 @@ impl ConcurrencyGate {
         }
     }
 
+    /// Makes the reservations exactly `reservations`: functions absent from it lose theirs
+    /// (how a node takes on what the store holds, see `concurrency_settings.rs`).
+    pub fn replace_reservations(&self, reservations: HashMap<FunctionKey, u32>) {
+        let current: Vec<(FunctionKey, u32)> = self
+            .state()
+            .reservations
+            .iter()
+            .map(|(function, reserved)| (function.clone(), *reserved))
+            .collect();
+        for (function, reserved) in current {
+            match reservations.get(&function) {
+                None => self.set_reservation(function, None),
+                Some(wanted) if *wanted != reserved => {
+                    self.set_reservation(function, Some(*wanted))
+                }
+                Some(_) => {}
+            }
+        }
+        for (function, reserved) in reservations {
+            if self.reservation(&function).is_none() {
+                self.set_reservation(function, Some(reserved));
+            }
+        }
+    }
+
     /// A function's reserved concurrency, if it has one.
     pub fn reservation(&self, function: &FunctionKey) -> Option<u32> {
         self.state().reservations.get(function).copied()
@@ -222,6 +247,18 @@ mod tests {
         assert!(reserved.iter().all(Result::is_ok));
         drop(held);
         assert!(gate.try_acquire(&key("c")).is_ok());
+    }
+
+    #[test]
+    fn replacing_reservations_drops_the_ones_not_given() {
+        let gate = ConcurrencyGate::new(10);
+        gate.set_reservation(key("a"), Some(2));
+        gate.set_reservation(key("b"), Some(3));
+        gate.replace_reservations(HashMap::from([(key("b"), 1), (key("c"), 4)]));
+        assert_eq!(gate.reservation(&key("a")), None);
+        assert_eq!(gate.reservation(&key("b")), Some(1));
+        assert_eq!(gate.reservation(&key("c")), Some(4));
+        assert_eq!(gate.reserved_total(), 5);
     }
 
     #[test]

@@ -18,6 +18,12 @@
 //!   AWS's error documents, START/END/REPORT framing and the log tail.
 //! - `concurrency.rs`: [`ConcurrencyGate`]: the server-wide limit and reserved
 //!   concurrency; every invocation holds a [`ConcurrencyPermit`] while it runs.
+//! - `versions.rs`: PublishVersion, ListVersionsByFunction, deleting a version; each
+//!   version a stored snapshot of `$LATEST`'s configuration and code.
+//! - `aliases.rs`: alias CRUD and weighted routing between two versions.
+//! - `concurrency_settings.rs`: Put/Get/DeleteFunctionConcurrency, GetAccountSettings, and
+//!   the `lambda-reservations` worker that loads stored reservations into the gate.
+//! - `tags.rs`: TagResource, UntagResource, ListTags.
 //! - `logs.rs`: per-function log rings and per-invocation tails.
 //!
 //! # Invariants
@@ -28,19 +34,31 @@
 //! - A reply must name the invocation in progress; anything else is `InvalidRequestID`.
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
+mod aliases;
 mod concurrency;
+mod concurrency_settings;
 mod environment;
 mod functions;
 mod logs;
 mod runner;
 mod runtime_api;
 mod spec;
+mod tags;
+mod versions;
 
+pub use aliases::{
+    AliasConfiguration, AliasPage, AliasRoutingConfiguration, CreateAliasInput, UpdateAliasInput,
+};
 pub use concurrency::{
     ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
+};
+pub(crate) use concurrency_settings::spawn_reservation_sync;
+pub use concurrency_settings::{
+    AccountLimit, AccountSettings, AccountUsage, minimum_unreserved_concurrency,
 };
 pub use functions::*;
 pub use logs::{FunctionLog, LOG_TAIL_BYTES};
 pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
 pub use spec::{FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
+pub use versions::{PublishVersionInput, VersionPage};
