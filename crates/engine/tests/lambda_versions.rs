@@ -606,7 +606,8 @@ async fn reserved_concurrency_is_stored_checked_and_enforced() -> TestResult {
     ));
 
     // The gate follows the store: a node that lost track reloads it.
-    gate.replace_reservations(Default::default());
+    assert!(gate.replace_reservations(Default::default(), gate.changes_seen()));
+    assert_eq!(gate.reservation(&key), None);
     h.engine.load_reservations().await?;
     assert_eq!(gate.reservation(&key), Some(100));
     h.engine

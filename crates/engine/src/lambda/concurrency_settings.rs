@@ -139,8 +139,13 @@ impl Engine {
         let Some(platform) = self.inner.functions.get() else {
             return Ok(());
         };
+        // A Put or Delete on this node while the store is read may not be in what is
+        // read; the gate then keeps its own figures until the next pass.
+        let seen = platform.concurrency.changes_seen();
         let reservations = self.stored_reservations().await?;
-        platform.concurrency.replace_reservations(reservations);
+        platform
+            .concurrency
+            .replace_reservations(reservations, seen);
         Ok(())
     }
 
