@@ -661,3 +661,41 @@ async fn delete_function_takes_versions_aliases_tags_and_concurrency() -> TestRe
     assert_eq!(publish(&h, "f").await?, "1");
     Ok(())
 }
+
+#[tokio::test]
+async fn invoking_a_pending_function_is_a_conflict() -> TestResult {
+    let h = Harness::new().await?;
+    h.engine.create_function(&account(&h), input("f")?).await?;
+    // eddy stores functions Active at once; a Pending one is written here by hand.
+    let mut pending = h
+        .engine
+        .get_function_configuration(&account(&h), "f", None)
+        .await?;
+    pending.state = Some("Pending".to_string());
+    h.engine
+        .store()
+        .update_function(
+            &account(&h),
+            "f",
+            store::FunctionUpdate {
+                configuration: Some(serde_json::to_string(&pending)?),
+                code: None,
+                modified_at: common::START,
+                revision_id: "pending".to_string(),
+                expected_revision_id: None,
+            },
+        )
+        .await?;
+    let invoke = InvokeInput {
+        function_name: "f".to_string(),
+        qualifier: None,
+        invocation_type: InvocationType::RequestResponse,
+        payload: b"{}".to_vec(),
+        client_context: None,
+    };
+    assert!(matches!(
+        h.engine.invoke(&account(&h), invoke).await,
+        Err(Error::ResourceConflict(m)) if m == "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+    ));
+    Ok(())
+}
