@@ -19,7 +19,7 @@ def test_cli_creates_invokes_and_deletes_a_function(aws, tmp_path):
         "--handler", "app.echo", "--role", f"arn:aws:iam::{ACCOUNT_ID}:role/lambda-role",
         "--zip-file", f"fileb://{package}",
     )
-    assert created["State"] == "Active"
+    assert created["State"] == "Pending"
     aws("lambda", "wait", "function-active-v2", "--function-name", name)
 
     output = tmp_path / "out.json"

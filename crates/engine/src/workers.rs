@@ -69,6 +69,8 @@ impl Engine {
             MOVE_TASK_PERIOD,
             |engine| async move { engine.run_move_tasks(engine.now()).await },
         );
+        // Every node keeps its own concurrency gate in step with the stored reservations.
+        crate::lambda::spawn_reservation_sync(&mut tasks, self);
         if let Some(wakeups) = self.store().subscribe_wakeups() {
             let engine = self.clone();
             tasks.spawn(async move { engine.relay_wakeups(wakeups).await });

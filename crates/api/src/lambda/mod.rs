@@ -1,19 +1,26 @@
 //! The Lambda control plane over REST-JSON (`/2015-03-31/functions…`): the method and path
 //! decode into one typed [`Action`]; [`dispatch`] runs it against the engine in one
 //! `match` and encodes the answer; [`error_response`] writes Lambda's errors
-//! (`X-Amzn-ErrorType`, `{"Type":"User","message"|"Message":…}`).
+//! (`X-Amzn-ErrorType`, `{"Type":"User","message"|"Message":…}`). `versions.rs` decodes the
+//! version and alias paths, `settings.rs` the concurrency, account-settings and tag paths
+//! (their own date prefixes).
+
+mod settings;
+mod versions;
 
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use engine::Engine;
 use engine::lambda::{
-    CreateFunctionInput, FunctionConfiguration, InvocationType, InvokeInput,
-    UpdateFunctionCodeInput, UpdateFunctionConfigurationInput,
+    CreateAliasInput, CreateFunctionInput, FunctionConfiguration, InvocationType, InvokeInput,
+    PublishVersionInput, UpdateAliasInput, UpdateFunctionCodeInput,
+    UpdateFunctionConfigurationInput,
 };
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
@@ -34,6 +41,7 @@ pub fn is_lambda_path(path: &str) -> bool {
         || path
             .strip_prefix(FUNCTIONS_PREFIX)
             .is_some_and(|rest| rest.starts_with('/'))
+        || settings::is_settings_path(path)
 }
 
 /// One decoded Lambda request, ready for the engine.
@@ -69,6 +77,60 @@ pub enum Action {
         /// `X-Amz-Log-Type: Tail`.
         log_tail: bool,
     },
+    PublishVersion {
+        function_name: String,
+        input: PublishVersionInput,
+    },
+    ListVersionsByFunction {
+        function_name: String,
+        marker: Option<String>,
+        max_items: Option<i64>,
+    },
+    CreateAlias {
+        function_name: String,
+        input: CreateAliasInput,
+    },
+    GetAlias {
+        function_name: String,
+        name: String,
+    },
+    ListAliases {
+        function_name: String,
+        function_version: Option<String>,
+        marker: Option<String>,
+        max_items: Option<i64>,
+    },
+    UpdateAlias {
+        function_name: String,
+        name: String,
+        input: UpdateAliasInput,
+    },
+    DeleteAlias {
+        function_name: String,
+        name: String,
+    },
+    PutFunctionConcurrency {
+        function_name: String,
+        reserved_concurrent_executions: Option<i64>,
+    },
+    GetFunctionConcurrency {
+        function_name: String,
+    },
+    DeleteFunctionConcurrency {
+        function_name: String,
+    },
+    GetAccountSettings,
+    TagResource {
+        resource: String,
+        tags: BTreeMap<String, String>,
+    },
+    UntagResource {
+        resource: String,
+        tag_keys: Vec<String>,
+    },
+    ListTags {
+        resource: String,
+    },
 }
 
 impl Action {
@@ -82,6 +144,20 @@ impl Action {
             Action::UpdateFunctionCode { .. } => "UpdateFunctionCode",
             Action::UpdateFunctionConfiguration { .. } => "UpdateFunctionConfiguration",
             Action::Invoke { .. } => "Invoke",
+            Action::PublishVersion { .. } => "PublishVersion",
+            Action::ListVersionsByFunction { .. } => "ListVersionsByFunction",
+            Action::CreateAlias { .. } => "CreateAlias",
+            Action::GetAlias { .. } => "GetAlias",
+            Action::ListAliases { .. } => "ListAliases",
+            Action::UpdateAlias { .. } => "UpdateAlias",
+            Action::DeleteAlias { .. } => "DeleteAlias",
+            Action::PutFunctionConcurrency { .. } => "PutFunctionConcurrency",
+            Action::GetFunctionConcurrency { .. } => "GetFunctionConcurrency",
+            Action::DeleteFunctionConcurrency { .. } => "DeleteFunctionConcurrency",
+            Action::GetAccountSettings => "GetAccountSettings",
+            Action::TagResource { .. } => "TagResource",
+            Action::UntagResource { .. } => "UntagResource",
+            Action::ListTags { .. } => "ListTags",
         }
     }
 }
@@ -99,19 +175,17 @@ pub fn decode(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
     };
+    if let Some(action) = settings::decode(method, path, query, body)? {
+        return Ok(action);
+    }
     let qualifier = parameter("Qualifier");
     let rest = path.strip_prefix(FUNCTIONS_PREFIX).unwrap_or("");
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = path_segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (method, segments.as_slice()) {
+        (_, [name, rest @ ..]) if matches!(rest.first(), Some(&"versions" | &"aliases")) => {
+            versions::decode(method, name, rest, &parameter, body)
+        }
         (&Method::POST, []) => {
             let mut input: CreateFunctionInput = json_body(body)?;
             input.code.zip_file = zip_file(body, Some("Code"))?;
@@ -119,14 +193,7 @@ pub fn decode(
         }
         (&Method::GET, []) => Ok(Action::ListFunctions {
             marker: parameter("Marker"),
-            max_items: match parameter("MaxItems") {
-                None => None,
-                Some(items) => Some(items.parse().map_err(|_| {
-                    Error::Engine(engine::Error::LambdaValidation(format!(
-                        "1 validation error detected: Value '{items}' at 'maxItems' failed to satisfy constraint: Member must be an integer"
-                    )))
-                })?),
-            },
+            max_items: max_items(parameter("MaxItems"))?,
         }),
         (&Method::GET, [name]) => Ok(Action::GetFunction {
             function_name: name.to_string(),
@@ -194,6 +261,30 @@ pub fn decode(
     }
 }
 
+/// The percent-decoded segments of a path (empty ones dropped).
+fn path_segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// The `MaxItems` query parameter of a list operation.
+fn max_items(items: Option<String>) -> Result<Option<i64>> {
+    match items {
+        None => Ok(None),
+        Some(items) => items.parse().map(Some).map_err(|_| {
+            Error::Engine(engine::Error::LambdaValidation(format!(
+                "1 validation error detected: Value '{items}' at 'maxItems' failed to satisfy constraint: Member must be an integer"
+            )))
+        }),
+    }
+}
+
 /// The body as JSON of type `T`; an empty body is `{}`.
 fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
@@ -245,13 +336,17 @@ pub async fn dispatch(engine: &Engine, account: &str, action: Action) -> Result<
             let details = engine
                 .get_function(account, &function_name, qualifier.as_deref())
                 .await?;
-            json_response(
-                StatusCode::OK,
-                &json!({
-                    "Configuration": details.configuration,
-                    "Code": {"RepositoryType": "S3", "Location": details.code_location},
-                }),
-            )
+            let mut body = json!({
+                "Configuration": details.configuration,
+                "Code": {"RepositoryType": "S3", "Location": details.code_location},
+            });
+            if !details.tags.is_empty() {
+                body["Tags"] = json!(details.tags);
+            }
+            if let Some(reserved) = details.reserved_concurrency {
+                body["Concurrency"] = json!({ "ReservedConcurrentExecutions": reserved });
+            }
+            json_response(StatusCode::OK, &body)
         }
         Action::GetFunctionConfiguration {
             function_name,
@@ -324,6 +419,124 @@ pub async fn dispatch(engine: &Engine, account: &str, action: Action) -> Result<
             }
             response
         }
+        Action::PublishVersion {
+            function_name,
+            input,
+        } => configuration_response(
+            StatusCode::CREATED,
+            &engine
+                .publish_version(account, &function_name, input)
+                .await?,
+        ),
+        Action::ListVersionsByFunction {
+            function_name,
+            marker,
+            max_items,
+        } => {
+            let page = engine
+                .list_versions_by_function(account, &function_name, marker.as_deref(), max_items)
+                .await?;
+            let mut body = json!({ "Versions": page.versions });
+            if let Some(marker) = page.next_marker {
+                body["NextMarker"] = Value::String(marker);
+            }
+            json_response(StatusCode::OK, &body)
+        }
+        Action::CreateAlias {
+            function_name,
+            input,
+        } => json_response(
+            StatusCode::CREATED,
+            &engine.create_alias(account, &function_name, input).await?,
+        ),
+        Action::GetAlias {
+            function_name,
+            name,
+        } => json_response(
+            StatusCode::OK,
+            &engine.get_alias(account, &function_name, &name).await?,
+        ),
+        Action::ListAliases {
+            function_name,
+            function_version,
+            marker,
+            max_items,
+        } => {
+            let page = engine
+                .list_aliases(
+                    account,
+                    &function_name,
+                    function_version.as_deref(),
+                    marker.as_deref(),
+                    max_items,
+                )
+                .await?;
+            let mut body = json!({ "Aliases": page.aliases });
+            if let Some(marker) = page.next_marker {
+                body["NextMarker"] = Value::String(marker);
+            }
+            json_response(StatusCode::OK, &body)
+        }
+        Action::UpdateAlias {
+            function_name,
+            name,
+            input,
+        } => json_response(
+            StatusCode::OK,
+            &engine
+                .update_alias(account, &function_name, &name, input)
+                .await?,
+        ),
+        Action::DeleteAlias {
+            function_name,
+            name,
+        } => {
+            engine.delete_alias(account, &function_name, &name).await?;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Action::PutFunctionConcurrency {
+            function_name,
+            reserved_concurrent_executions,
+        } => {
+            let reserved = engine
+                .put_function_concurrency(account, &function_name, reserved_concurrent_executions)
+                .await?;
+            json_response(
+                StatusCode::OK,
+                &json!({ "ReservedConcurrentExecutions": reserved }),
+            )
+        }
+        Action::GetFunctionConcurrency { function_name } => {
+            let body = match engine
+                .get_function_concurrency(account, &function_name)
+                .await?
+            {
+                Some(reserved) => json!({ "ReservedConcurrentExecutions": reserved }),
+                None => json!({}),
+            };
+            json_response(StatusCode::OK, &body)
+        }
+        Action::DeleteFunctionConcurrency { function_name } => {
+            engine
+                .delete_function_concurrency(account, &function_name)
+                .await?;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Action::GetAccountSettings => {
+            json_response(StatusCode::OK, &engine.account_settings(account).await?)
+        }
+        Action::TagResource { resource, tags } => {
+            engine.tag_resource(account, &resource, tags).await?;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Action::UntagResource { resource, tag_keys } => {
+            engine.untag_resource(account, &resource, tag_keys).await?;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Action::ListTags { resource } => json_response(
+            StatusCode::OK,
+            &json!({ "Tags": engine.list_tags(account, &resource).await? }),
+        ),
     };
     Ok(response)
 }

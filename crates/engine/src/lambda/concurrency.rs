@@ -58,6 +58,31 @@ struct GateState {
     running: HashMap<FunctionKey, u32>,
     /// Invocations running of functions without a reservation.
     unreserved_running: u64,
+    /// Counts calls of `set_reservation`, so a reload from the store can tell that a
+    /// reservation changed while it was reading (see `replace_reservations`).
+    changes: u64,
+}
+
+impl GateState {
+    fn set_reservation(&mut self, function: FunctionKey, reserved: Option<u32>) {
+        let previous = match reserved {
+            Some(reserved) => self.reservations.insert(function.clone(), reserved),
+            None => self.reservations.remove(&function),
+        };
+        self.reserved_total = self
+            .reserved_total
+            .saturating_sub(u64::from(previous.unwrap_or(0)))
+            .saturating_add(u64::from(reserved.unwrap_or(0)));
+        // Running invocations move between the shared pool and the function's own share.
+        let running = u64::from(self.running.get(&function).copied().unwrap_or(0));
+        match (previous.is_some(), reserved.is_some()) {
+            (false, true) => {
+                self.unreserved_running = self.unreserved_running.saturating_sub(running)
+            }
+            (true, false) => self.unreserved_running += running,
+            _ => {}
+        }
+    }
 }
 
 impl ConcurrencyGate {
@@ -87,23 +112,41 @@ impl ConcurrencyGate {
     /// already running keep running; the new figure applies to the next ones.
     pub fn set_reservation(&self, function: FunctionKey, reserved: Option<u32>) {
         let mut state = self.state();
-        let previous = match reserved {
-            Some(reserved) => state.reservations.insert(function.clone(), reserved),
-            None => state.reservations.remove(&function),
-        };
-        state.reserved_total = state
-            .reserved_total
-            .saturating_sub(u64::from(previous.unwrap_or(0)))
-            .saturating_add(u64::from(reserved.unwrap_or(0)));
-        // Running invocations move between the shared pool and the function's own share.
-        let running = u64::from(state.running.get(&function).copied().unwrap_or(0));
-        match (previous.is_some(), reserved.is_some()) {
-            (false, true) => {
-                state.unreserved_running = state.unreserved_running.saturating_sub(running)
-            }
-            (true, false) => state.unreserved_running += running,
-            _ => {}
+        state.changes += 1;
+        state.set_reservation(function, reserved);
+    }
+
+    /// A token for [`ConcurrencyGate::replace_reservations`]: take it before reading the
+    /// reservations to replace the gate's with.
+    pub fn changes_seen(&self) -> u64 {
+        self.state().changes
+    }
+
+    /// Makes the reservations exactly `reservations` (functions absent from it lose
+    /// theirs), unless [`ConcurrencyGate::set_reservation`] was called since `seen` was
+    /// taken with [`ConcurrencyGate::changes_seen`]: then `reservations` may predate that
+    /// change, and nothing is replaced (returns false). How a node takes on what the store
+    /// holds (see `concurrency_settings.rs`).
+    pub fn replace_reservations(&self, reservations: HashMap<FunctionKey, u32>, seen: u64) -> bool {
+        let mut state = self.state();
+        if state.changes != seen {
+            return false;
         }
+        let dropped: Vec<FunctionKey> = state
+            .reservations
+            .keys()
+            .filter(|function| !reservations.contains_key(*function))
+            .cloned()
+            .collect();
+        for function in dropped {
+            state.set_reservation(function, None);
+        }
+        for (function, reserved) in reservations {
+            if state.reservations.get(&function) != Some(&reserved) {
+                state.set_reservation(function, Some(reserved));
+            }
+        }
+        true
     }
 
     /// A function's reserved concurrency, if it has one.
@@ -222,6 +265,25 @@ mod tests {
         assert!(reserved.iter().all(Result::is_ok));
         drop(held);
         assert!(gate.try_acquire(&key("c")).is_ok());
+    }
+
+    #[test]
+    fn replacing_reservations_drops_the_ones_not_given() {
+        let gate = ConcurrencyGate::new(10);
+        gate.set_reservation(key("a"), Some(2));
+        gate.set_reservation(key("b"), Some(3));
+        let seen = gate.changes_seen();
+        gate.set_reservation(key("d"), Some(1));
+        // A reload read before that change would undo it: refused.
+        assert!(!gate.replace_reservations(HashMap::new(), seen));
+        assert_eq!(gate.reservation(&key("d")), Some(1));
+        let seen = gate.changes_seen();
+        assert!(gate.replace_reservations(HashMap::from([(key("b"), 1), (key("c"), 4)]), seen));
+        assert_eq!(gate.reservation(&key("d")), None);
+        assert_eq!(gate.reservation(&key("a")), None);
+        assert_eq!(gate.reservation(&key("b")), Some(1));
+        assert_eq!(gate.reservation(&key("c")), Some(4));
+        assert_eq!(gate.reserved_total(), 5);
     }
 
     #[test]

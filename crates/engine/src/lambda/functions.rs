@@ -3,7 +3,9 @@
 //! [`crate::Engine`]. Functions are stored with their configuration (the JSON of
 //! [`FunctionConfiguration`], which only the engine reads) and their zip; Invoke unpacks
 //! the zip once per code version under the data directory and runs it through the
-//! [`FunctionRunner`].
+//! [`FunctionRunner`]. Qualifiers (versions, aliases) are resolved in one place,
+//! [`Engine::find_function`]; versions, aliases, tags and reserved concurrency live in
+//! their own modules.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,6 +17,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::{CreateFunctionOutcome, FunctionRecord, FunctionUpdate, UpdateFunctionOutcome};
 
+use super::aliases::{ALIAS_KIND, AliasConfiguration, routed_version};
+use super::concurrency_settings::CONCURRENCY_KIND;
+use super::tags::{TAGS_KIND, validate_tags};
+use super::versions::{PublishVersionInput, VERSION_COUNTER_KIND, VERSION_KIND, is_version_number};
 use super::{ConcurrencyGate, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
 use crate::{Engine, Error, Result};
 
@@ -112,6 +118,11 @@ pub struct CreateFunctionInput {
     pub environment: Option<EnvironmentInput>,
     pub package_type: Option<String>,
     pub architectures: Option<Vec<String>>,
+    /// Tags of the new function (see `tags.rs`).
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Also publish version 1 (see `versions.rs`).
+    #[serde(default)]
+    pub publish: bool,
 }
 
 /// UpdateFunctionConfiguration's members: absent ones are left as they are.
@@ -138,6 +149,9 @@ pub struct UpdateFunctionCodeInput {
     pub revision_id: Option<String>,
     #[serde(default)]
     pub dry_run: bool,
+    /// Also publish a version of the updated code (see `versions.rs`).
+    #[serde(default)]
+    pub publish: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -182,7 +196,15 @@ pub struct FunctionConfiguration {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reason_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_update_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_update_status_reason_code: Option<String>,
     pub package_type: String,
     pub architectures: Vec<String>,
     pub ephemeral_storage: EphemeralStorage,
@@ -195,6 +217,19 @@ pub struct FunctionDetails {
     pub configuration: FunctionConfiguration,
     /// Where the code could be downloaded (`Code.Location`).
     pub code_location: String,
+    /// The function's tags (`Tags`, present only when there are some).
+    pub tags: BTreeMap<String, String>,
+    /// Reserved concurrency (`Concurrency`, present only when set).
+    pub reserved_concurrency: Option<u32>,
+}
+
+/// What a qualified function identifier names (see [`Engine::find_function`]).
+#[derive(Debug, Clone)]
+struct ResolvedFunction {
+    record: FunctionRecord,
+    configuration: FunctionConfiguration,
+    /// The alias, when the qualifier was one.
+    alias: Option<AliasConfiguration>,
 }
 
 /// One page of ListFunctions.
@@ -225,7 +260,7 @@ pub struct InvokeInput {
 
 /// A function identifier from a path: name, `name:qualifier`, `account:function:name[:q]`
 /// or a full ARN, resolved to (account, name, qualifier).
-fn parse_function_identifier(
+pub(crate) fn parse_function_identifier(
     identifier: &str,
     default_account: &str,
     qualifier: Option<&str>,
@@ -303,7 +338,7 @@ fn validate_memory(memory: i64) -> Result<()> {
     Ok(())
 }
 
-fn constraint(value: impl std::fmt::Display, member: &str, rule: &str) -> Error {
+pub(crate) fn constraint(value: impl std::fmt::Display, member: &str, rule: &str) -> Error {
     Error::LambdaValidation(format!(
         "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
     ))
@@ -460,7 +495,7 @@ fn image_not_supported() -> Error {
     )
 }
 
-fn sha256_base64(zip: &[u8]) -> String {
+pub(crate) fn sha256_base64(zip: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
 }
 
@@ -478,11 +513,29 @@ pub fn format_last_modified(millis: store::Millis) -> String {
     )
 }
 
-fn not_found(arn: &str) -> Error {
+/// CreateFunction's and PublishVersion's answer: the state AWS reports while it sets the
+/// function up (eddy stores it `Active` at once).
+pub(crate) fn as_pending(mut configuration: FunctionConfiguration) -> FunctionConfiguration {
+    configuration.state = Some("Pending".to_string());
+    configuration.state_reason = Some("The function is being created.".to_string());
+    configuration.state_reason_code = Some("Creating".to_string());
+    configuration.last_update_status = None;
+    configuration
+}
+
+/// The answer to an update: AWS reports the update as in progress (eddy has applied it).
+fn as_updating(mut configuration: FunctionConfiguration) -> FunctionConfiguration {
+    configuration.last_update_status = Some("InProgress".to_string());
+    configuration.last_update_status_reason = Some("The function is being created.".to_string());
+    configuration.last_update_status_reason_code = Some("Creating".to_string());
+    configuration
+}
+
+pub(crate) fn not_found(arn: &str) -> Error {
     Error::FunctionNotFound(format!("Function not found: {arn}"))
 }
 
-fn new_revision_id() -> String {
+pub(crate) fn new_revision_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
@@ -498,33 +551,134 @@ impl Engine {
         self.inner.functions.get().map(|platform| &platform.runner)
     }
 
-    fn function_arn(&self, account: &str, name: &str) -> String {
+    pub(crate) fn function_arn(&self, account: &str, name: &str) -> String {
         format!(
             "arn:aws:lambda:{}:{account}:function:{name}",
             self.inner.config.region
         )
     }
 
-    /// The stored function named by `identifier` (only `$LATEST` exists so far).
-    async fn find_function(
+    /// The function named by `identifier` (a name, `name:qualifier`, a partial or a full
+    /// ARN, possibly qualified) and `qualifier` (`?Qualifier=`): the function's record
+    /// (always `$LATEST`'s: its account and name key everything about the function) and the
+    /// configuration of the version named: `$LATEST`'s when unqualified, a published
+    /// version's for a number, the version an alias points at for an alias (its primary
+    /// version; weighted routing happens only on invoke, [`Engine::find_function_to_invoke`]).
+    /// `FunctionArn` is qualified as the caller qualified it, so for an alias it is the
+    /// alias's ARN. The one place qualifiers are resolved; everything else calls this.
+    pub(crate) async fn find_function(
         &self,
         account: &str,
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<(FunctionRecord, FunctionConfiguration)> {
-        let (account, name, qualifier) = parse_function_identifier(identifier, account, qualifier)?;
-        let mut arn = self.function_arn(&account, &name);
-        if let Some(qualifier) = &qualifier {
-            arn = format!("{arn}:{qualifier}");
-            if qualifier != "$LATEST" {
-                return Err(not_found(&arn));
-            }
-        }
-        let Some(record) = self.inner.store.get_function(&account, &name).await? else {
-            return Err(not_found(&arn));
+        let resolved = self
+            .resolve_function(account, identifier, qualifier)
+            .await?;
+        Ok((resolved.record, resolved.configuration))
+    }
+
+    /// [`Engine::find_function`] for running the function: an alias with an additional
+    /// version weight picks one of its two versions at random by weight. Returns the
+    /// record, the configuration of the version to run, and the ARN the caller invoked
+    /// (the context's `invoked_function_arn`).
+    pub(crate) async fn find_function_to_invoke(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<(FunctionRecord, FunctionConfiguration, String)> {
+        let resolved = self
+            .resolve_function(account, identifier, qualifier)
+            .await?;
+        let invoked_arn = resolved.configuration.function_arn.clone();
+        let configuration = match &resolved.alias {
+            Some(alias) => match routed_version(alias, rand::random::<f64>()) {
+                Some(version) if version != resolved.configuration.version => self
+                    .version_configuration(&resolved.record, version)
+                    .await?
+                    .ok_or_else(|| not_found(&invoked_arn))?,
+                _ => resolved.configuration,
+            },
+            None => resolved.configuration,
         };
-        let configuration = configuration_of(&record)?;
+        Ok((resolved.record, configuration, invoked_arn))
+    }
+
+    /// `$LATEST` of the function named by `identifier`: a qualifier other than `$LATEST`
+    /// (for the operations that only change `$LATEST`) is not found.
+    async fn find_latest(
+        &self,
+        account: &str,
+        identifier: &str,
+    ) -> Result<(FunctionRecord, FunctionConfiguration)> {
+        let (record, mut configuration) = self.find_function(account, identifier, None).await?;
+        if configuration.version != "$LATEST" {
+            return Err(not_found(&configuration.function_arn));
+        }
+        configuration.function_arn = self.function_arn(&record.account, &record.name);
         Ok((record, configuration))
+    }
+
+    async fn resolve_function(
+        &self,
+        account: &str,
+        identifier: &str,
+        qualifier: Option<&str>,
+    ) -> Result<ResolvedFunction> {
+        let (account, name, qualifier) = parse_function_identifier(identifier, account, qualifier)?;
+        let arn = self.function_arn(&account, &name);
+        let qualified_arn = match &qualifier {
+            Some(qualifier) => format!("{arn}:{qualifier}"),
+            None => arn.clone(),
+        };
+        let Some(record) = self.inner.store.get_function(&account, &name).await? else {
+            return Err(not_found(&qualified_arn));
+        };
+        let latest = configuration_of(&record)?;
+        let Some(qualifier) = qualifier else {
+            return Ok(ResolvedFunction {
+                record,
+                configuration: latest,
+                alias: None,
+            });
+        };
+        if qualifier == "$LATEST" {
+            let mut configuration = latest;
+            configuration.function_arn = qualified_arn;
+            return Ok(ResolvedFunction {
+                record,
+                configuration,
+                alias: None,
+            });
+        }
+        if is_version_number(&qualifier) {
+            let configuration = self
+                .version_configuration(&record, &qualifier)
+                .await?
+                .ok_or_else(|| not_found(&qualified_arn))?;
+            return Ok(ResolvedFunction {
+                record,
+                configuration,
+                alias: None,
+            });
+        }
+        let Some(alias) = self.stored_alias(&account, &name, &qualifier).await? else {
+            return Err(not_found(&qualified_arn));
+        };
+        let mut configuration = if alias.function_version == "$LATEST" {
+            latest
+        } else {
+            self.version_configuration(&record, &alias.function_version)
+                .await?
+                .ok_or_else(|| not_found(&qualified_arn))?
+        };
+        configuration.function_arn = qualified_arn;
+        Ok(ResolvedFunction {
+            record,
+            configuration,
+            alias: Some(alias),
+        })
     }
 
     /// CreateFunction.
@@ -572,6 +726,9 @@ impl Engine {
         if let Some(environment) = &input.environment {
             validate_environment(environment)?;
         }
+        if let Some(tags) = &input.tags {
+            validate_tags(tags)?;
+        }
         let zip = zip_from(&input.code)?;
 
         let now = self.now();
@@ -594,9 +751,14 @@ impl Engine {
                 mode: "PassThrough".to_string(),
             },
             revision_id: revision_id.clone(),
-            // Active at once: nothing is provisioned, and the SDK waiters only poll.
+            // Stored Active at once: nothing is provisioned, and the SDK waiters only poll.
+            // The answer to CreateFunction says Pending, as AWS's does.
             state: Some("Active".to_string()),
+            state_reason: None,
+            state_reason_code: None,
             last_update_status: Some("Successful".to_string()),
+            last_update_status_reason: None,
+            last_update_status_reason_code: None,
             package_type: "Zip".to_string(),
             architectures,
             ephemeral_storage: EphemeralStorage { size: 512 },
@@ -606,7 +768,7 @@ impl Engine {
             },
         };
         let record = FunctionRecord {
-            account,
+            account: account.clone(),
             name: name.clone(),
             configuration: serde_json::to_string(&configuration).map_err(internal)?,
             created_at: now,
@@ -614,11 +776,27 @@ impl Engine {
             revision_id,
         };
         match self.inner.store.create_function(record, zip).await? {
-            CreateFunctionOutcome::Created => Ok(configuration),
-            CreateFunctionOutcome::Exists => Err(Error::ResourceConflict(format!(
-                "Function already exist: {name}"
-            ))),
+            CreateFunctionOutcome::Created => {}
+            CreateFunctionOutcome::Exists => {
+                return Err(Error::ResourceConflict(format!(
+                    "Function already exist: {name}"
+                )));
+            }
         }
+        // What a deletion of an earlier function of this name left behind (it was cut
+        // short) must not come back as this function's.
+        self.delete_function_resources(&account, &name).await?;
+        if let Some(tags) = input.tags.filter(|tags| !tags.is_empty()) {
+            self.write_tags(&account, &name, tags).await?;
+        }
+        let mut answer = configuration;
+        if input.publish {
+            answer = self
+                .publish_version(&account, &name, PublishVersionInput::default())
+                .await?;
+            answer.function_arn = self.function_arn(&account, &name);
+        }
+        Ok(as_pending(answer))
     }
 
     /// GetFunction.
@@ -638,9 +816,15 @@ impl Engine {
                 .unwrap_or_default(),
             record.name
         );
+        let tags = self.read_tags(&record.account, &record.name).await?;
+        let reserved_concurrency = self
+            .stored_reservation(&record.account, &record.name)
+            .await?;
         Ok(FunctionDetails {
             configuration,
             code_location,
+            tags,
+            reserved_concurrency,
         })
     }
 
@@ -717,37 +901,74 @@ impl Engine {
         })
     }
 
-    /// DeleteFunction (only unqualified or `$LATEST`: there are no versions yet).
+    /// DeleteFunction. Unqualified, the function goes with everything stored about it
+    /// ([`Engine::delete_function_resources`]); with a version number as qualifier, only
+    /// that version (see `versions.rs`).
     pub async fn delete_function(
         &self,
         account: &str,
         identifier: &str,
         qualifier: Option<&str>,
     ) -> Result<()> {
-        let (record, configuration) = self.find_function(account, identifier, qualifier).await?;
-        if !self
-            .inner
-            .store
-            .delete_function(&record.account, &record.name)
-            .await?
-        {
-            return Err(not_found(&self.function_arn(&record.account, &record.name)));
+        let (account, name, qualifier) = parse_function_identifier(identifier, account, qualifier)?;
+        match qualifier.as_deref() {
+            None => {}
+            Some("$LATEST") => {
+                return Err(Error::LambdaInvalidParameterValue(
+                    "$LATEST version cannot be deleted without deleting the function.".to_string(),
+                ));
+            }
+            Some(qualifier) => return self.delete_version(&account, &name, qualifier).await,
         }
+        let (_, configuration) = self.find_function(&account, &name, None).await?;
+        if !self.inner.store.delete_function(&account, &name).await? {
+            return Err(not_found(&self.function_arn(&account, &name)));
+        }
+        self.delete_function_resources(&account, &name).await?;
         if let Some(platform) = self.inner.functions.get() {
-            platform
-                .runner
-                .stop_environments(&record.account, &record.name);
+            platform.runner.stop_environments(&account, &name);
             // Its log group goes with it (logs live in memory with the environments).
             platform
                 .runner
                 .log_groups()
-                .remove(&record.account, &configuration.logging_config.log_group);
-            let directory = function_directory(&platform.data_dir, &record.account, &record.name);
+                .remove(&account, &configuration.logging_config.log_group);
+            let directory = function_directory(&platform.data_dir, &account, &name);
             if let Err(error) = std::fs::remove_dir_all(&directory)
                 && error.kind() != std::io::ErrorKind::NotFound
             {
                 tracing::warn!(%error, directory = %directory.display(), "cannot remove unpacked code");
             }
+        }
+        Ok(())
+    }
+
+    /// Deletes everything stored about function `name` besides the function record itself:
+    /// published versions (with their code), aliases, reserved concurrency and tags. The
+    /// one place that knows what a function owns: whatever else is kept per function is
+    /// deleted here too, so add it below.
+    ///
+    /// Runs after DeleteFunction removed the function, and again when CreateFunction made
+    /// a new one (a deletion cut short by a crash must not hand its versions, aliases or
+    /// settings to the next function of the same name). So every step is idempotent and
+    /// touches only resources of this function.
+    pub(crate) async fn delete_function_resources(&self, account: &str, name: &str) -> Result<()> {
+        let store = &self.inner.store;
+        let children = format!("{name}/");
+        store
+            .delete_resources(account, VERSION_KIND, &children)
+            .await?;
+        store
+            .delete_resources(account, ALIAS_KIND, &children)
+            .await?;
+        for kind in [VERSION_COUNTER_KIND, CONCURRENCY_KIND, TAGS_KIND] {
+            store
+                .delete_resource(account, kind, name, store::ResourceCondition::Any)
+                .await?;
+        }
+        if let Some(platform) = self.inner.functions.get() {
+            platform
+                .concurrency
+                .set_reservation((account.to_string(), name.to_string()), None);
         }
         Ok(())
     }
@@ -759,7 +980,7 @@ impl Engine {
         identifier: &str,
         input: UpdateFunctionCodeInput,
     ) -> Result<FunctionConfiguration> {
-        let (record, mut configuration) = self.find_function(account, identifier, None).await?;
+        let (record, mut configuration) = self.find_latest(account, identifier).await?;
         let zip = zip_from(&input.code)?;
         if let Some(architectures) = input.architectures {
             validate_architectures(&architectures)?;
@@ -771,8 +992,16 @@ impl Engine {
         if input.dry_run {
             return Ok(configuration);
         }
-        self.write_function(record, configuration, Some(zip), input.revision_id)
-            .await
+        let (account, name) = (record.account.clone(), record.name.clone());
+        let updated = self
+            .write_function(record, configuration, Some(zip), input.revision_id)
+            .await?;
+        if input.publish {
+            return self
+                .publish_version(&account, &name, PublishVersionInput::default())
+                .await;
+        }
+        Ok(as_updating(updated))
     }
 
     /// UpdateFunctionConfiguration: a partial update; `Environment` replaces the whole map.
@@ -782,7 +1011,7 @@ impl Engine {
         identifier: &str,
         input: UpdateFunctionConfigurationInput,
     ) -> Result<FunctionConfiguration> {
-        let (record, mut configuration) = self.find_function(account, identifier, None).await?;
+        let (record, mut configuration) = self.find_latest(account, identifier).await?;
         if let Some(role) = input.role {
             validate_role(&role)?;
             configuration.role = role;
@@ -813,6 +1042,7 @@ impl Engine {
         check_revision(&record, input.revision_id.as_deref())?;
         self.write_function(record, configuration, None, input.revision_id)
             .await
+            .map(as_updating)
     }
 
     async fn write_function(
@@ -877,12 +1107,18 @@ impl Engine {
             }
             input.payload
         };
-        let (record, configuration) = self
-            .find_function(account, &input.function_name, input.qualifier.as_deref())
+        let (record, configuration, invoked_arn) = self
+            .find_function_to_invoke(account, &input.function_name, input.qualifier.as_deref())
             .await?;
+        if configuration.state.as_deref() == Some("Pending") {
+            return Err(Error::ResourceConflict(
+                "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+                    .to_string(),
+            ));
+        }
         let request = InvokeRequest {
             payload,
-            invoked_function_arn: Some(configuration.function_arn.clone()),
+            invoked_function_arn: Some(invoked_arn),
             client_context: input.client_context,
             trace_id: None,
         };
@@ -958,12 +1194,17 @@ impl Engine {
         if directory.is_dir() {
             return Ok(directory);
         }
-        let Some(zip) = self
-            .inner
-            .store
-            .function_code(&record.account, &record.name)
-            .await?
-        else {
+        // A published version's code is its own copy, kept with the version.
+        let zip = if configuration.version == "$LATEST" {
+            self.inner
+                .store
+                .function_code(&record.account, &record.name)
+                .await?
+        } else {
+            self.version_code(&record.account, &record.name, &configuration.version)
+                .await?
+        };
+        let Some(zip) = zip else {
             return Err(not_found(&configuration.function_arn));
         };
         if sha256_base64(&zip) != configuration.code_sha256 {
@@ -990,28 +1231,28 @@ fn function_directory(data_dir: &Path, account: &str, name: &str) -> PathBuf {
     data_dir.join("functions").join(account).join(name)
 }
 
-fn configuration_of(record: &FunctionRecord) -> Result<FunctionConfiguration> {
+pub(crate) fn configuration_of(record: &FunctionRecord) -> Result<FunctionConfiguration> {
     let mut configuration: FunctionConfiguration =
         serde_json::from_str(&record.configuration).map_err(internal)?;
     configuration.revision_id = record.revision_id.clone();
     Ok(configuration)
 }
 
-fn check_revision(record: &FunctionRecord, expected: Option<&str>) -> Result<()> {
+pub(crate) fn check_revision(record: &FunctionRecord, expected: Option<&str>) -> Result<()> {
     match expected {
         Some(expected) if expected != record.revision_id => Err(revision_mismatch()),
         _ => Ok(()),
     }
 }
 
-fn revision_mismatch() -> Error {
+pub(crate) fn revision_mismatch() -> Error {
     Error::PreconditionFailed(
         "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
             .to_string(),
     )
 }
 
-fn internal(error: impl std::fmt::Display) -> Error {
+pub(crate) fn internal(error: impl std::fmt::Display) -> Error {
     tracing::error!(%error, "lambda internal failure");
     Error::LambdaService(error.to_string())
 }

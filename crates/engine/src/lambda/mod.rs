@@ -21,6 +21,12 @@
 //!   available, else `RLIMIT_AS` with a measured allowance per runtime.
 //! - `concurrency.rs`: [`ConcurrencyGate`]: the server-wide limit and reserved
 //!   concurrency; every invocation holds a [`ConcurrencyPermit`] while it runs.
+//! - `versions.rs`: PublishVersion, ListVersionsByFunction, deleting a version; each
+//!   version a stored snapshot of `$LATEST`'s configuration and code.
+//! - `aliases.rs`: alias CRUD and weighted routing between two versions.
+//! - `concurrency_settings.rs`: Put/Get/DeleteFunctionConcurrency, GetAccountSettings, and
+//!   the `lambda-reservations` worker that loads stored reservations into the gate.
+//! - `tags.rs`: TagResource, UntagResource, ListTags.
 //! - `logs.rs`: log groups of timestamped events in per-environment streams (bounded, in
 //!   memory), which the CloudWatch Logs API reads, and per-invocation tails.
 //!
@@ -34,7 +40,9 @@
 //! - A reply must name the invocation in progress; anything else is `InvalidRequestID`.
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
+mod aliases;
 mod concurrency;
+mod concurrency_settings;
 mod environment;
 mod functions;
 mod logs;
@@ -42,9 +50,18 @@ mod memory;
 mod runner;
 mod runtime_api;
 mod spec;
+mod tags;
+mod versions;
 
+pub use aliases::{
+    AliasConfiguration, AliasPage, AliasRoutingConfiguration, CreateAliasInput, UpdateAliasInput,
+};
 pub use concurrency::{
     ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
+};
+pub(crate) use concurrency_settings::spawn_reservation_sync;
+pub use concurrency_settings::{
+    AccountLimit, AccountSettings, AccountUsage, minimum_unreserved_concurrency,
 };
 pub use functions::*;
 pub use logs::{
@@ -57,3 +74,4 @@ pub use runner::{
 };
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
 pub use spec::{DEFAULT_ACCOUNT, FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
+pub use versions::{PublishVersionInput, VersionPage};

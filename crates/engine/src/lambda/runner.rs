@@ -180,20 +180,29 @@ impl FunctionRunner {
     }
 
     /// Takes a warm environment of exactly this spec, dropping dead or outdated ones.
+    /// Environments of the function's other versions stay warm (an alias may route
+    /// between two versions).
     fn take_idle(&self, spec: &FunctionSpec) -> Option<Environment> {
         let mut discarded = Vec::new();
         let taken = {
             let mut functions = self.functions();
             let function = functions.entry(key(&spec.account, &spec.name)).or_default();
             let mut taken = None;
+            let mut other_versions = Vec::new();
             while let Some(environment) = function.idle.pop() {
-                if environment.has_exited() || environment.spec != *spec {
+                if environment.has_exited() {
                     discarded.push(environment);
-                } else {
+                } else if environment.spec == *spec {
                     taken = Some(environment);
                     break;
+                } else if environment.spec.version == spec.version {
+                    discarded.push(environment);
+                } else {
+                    other_versions.push(environment);
                 }
             }
+            // Back in their order, most recently used last.
+            function.idle.extend(other_versions.into_iter().rev());
             taken
         };
         // Dropped (killed) outside the lock.
