@@ -68,6 +68,7 @@ impl Engine {
             MOVE_TASK_PERIOD,
             |engine| async move { engine.run_move_tasks(engine.now()).await },
         );
+        self.start_async_invocation_worker(&mut tasks);
         if let Some(wakeups) = self.store().subscribe_wakeups() {
             let engine = self.clone();
             tasks.spawn(async move { engine.relay_wakeups(wakeups).await });

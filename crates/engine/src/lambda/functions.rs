@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::{CreateFunctionOutcome, FunctionRecord, FunctionUpdate, UpdateFunctionOutcome};
 
+use super::async_invoke::MAX_ASYNC_PAYLOAD_BYTES;
+use super::targets::{DeadLetterConfig, dead_letter_target};
 use super::{ConcurrencyGate, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
 use crate::{Engine, Error, Result};
 
@@ -112,6 +114,7 @@ pub struct CreateFunctionInput {
     pub environment: Option<EnvironmentInput>,
     pub package_type: Option<String>,
     pub architectures: Option<Vec<String>>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// UpdateFunctionConfiguration's members: absent ones are left as they are.
@@ -126,6 +129,7 @@ pub struct UpdateFunctionConfigurationInput {
     pub memory_size: Option<i64>,
     pub environment: Option<EnvironmentInput>,
     pub revision_id: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// UpdateFunctionCode's members.
@@ -187,6 +191,9 @@ pub struct FunctionConfiguration {
     pub architectures: Vec<String>,
     pub ephemeral_storage: EphemeralStorage,
     pub logging_config: LoggingConfig,
+    /// Where asynchronous events go when every attempt failed (absent when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// GetFunction's answer.
@@ -225,7 +232,7 @@ pub struct InvokeInput {
 
 /// A function identifier from a path: name, `name:qualifier`, `account:function:name[:q]`
 /// or a full ARN, resolved to (account, name, qualifier).
-fn parse_function_identifier(
+pub(crate) fn parse_function_identifier(
     identifier: &str,
     default_account: &str,
     qualifier: Option<&str>,
@@ -498,7 +505,7 @@ impl Engine {
         self.inner.functions.get().map(|platform| &platform.runner)
     }
 
-    fn function_arn(&self, account: &str, name: &str) -> String {
+    pub(crate) fn function_arn(&self, account: &str, name: &str) -> String {
         format!(
             "arn:aws:lambda:{}:{account}:function:{name}",
             self.inner.config.region
@@ -506,7 +513,7 @@ impl Engine {
     }
 
     /// The stored function named by `identifier` (only `$LATEST` exists so far).
-    async fn find_function(
+    pub(crate) async fn find_function(
         &self,
         account: &str,
         identifier: &str,
@@ -525,6 +532,21 @@ impl Engine {
         };
         let configuration = configuration_of(&record)?;
         Ok((record, configuration))
+    }
+
+    /// A `DeadLetterConfig` as given, checked; `None` when its target is empty.
+    fn checked_dead_letter_config(
+        &self,
+        config: Option<DeadLetterConfig>,
+    ) -> Result<Option<DeadLetterConfig>> {
+        let Some(target_arn) = config.and_then(|config| config.target_arn) else {
+            return Ok(None);
+        };
+        Ok(
+            dead_letter_target(&target_arn, &self.inner.config.region)?.map(|_| DeadLetterConfig {
+                target_arn: Some(target_arn),
+            }),
+        )
     }
 
     /// CreateFunction.
@@ -572,6 +594,7 @@ impl Engine {
         if let Some(environment) = &input.environment {
             validate_environment(environment)?;
         }
+        let dead_letter_config = self.checked_dead_letter_config(input.dead_letter_config)?;
         let zip = zip_from(&input.code)?;
 
         let now = self.now();
@@ -604,6 +627,7 @@ impl Engine {
                 log_format: "Text".to_string(),
                 log_group: format!("/aws/lambda/{name}"),
             },
+            dead_letter_config,
         };
         let record = FunctionRecord {
             account,
@@ -733,6 +757,7 @@ impl Engine {
         {
             return Err(not_found(&self.function_arn(&record.account, &record.name)));
         }
+        self.delete_async_invocations(&record).await;
         if let Some(platform) = self.inner.functions.get() {
             platform.runner.stop_environments(&record.name);
             let directory = function_directory(&platform.data_dir, &record.account, &record.name);
@@ -803,6 +828,10 @@ impl Engine {
             validate_environment(&environment)?;
             configuration.environment = Some(environment);
         }
+        if input.dead_letter_config.is_some() {
+            configuration.dead_letter_config =
+                self.checked_dead_letter_config(input.dead_letter_config)?;
+        }
         check_revision(&record, input.revision_id.as_deref())?;
         self.write_function(record, configuration, None, input.revision_id)
             .await
@@ -847,15 +876,21 @@ impl Engine {
     }
 
     /// Invoke. `RequestResponse` runs the function and returns its result (a function
-    /// failure is a result, not an error); `DryRun` only checks that the function exists.
+    /// failure is a result, not an error); `Event` stores the event durably and returns an
+    /// empty result with the event's request id (asynchronous invocation, 202); `DryRun`
+    /// only checks that the function exists.
     pub async fn invoke(
         &self,
         account: &str,
         input: InvokeInput,
     ) -> Result<Option<InvocationResult>> {
-        if input.payload.len() > MAX_INVOKE_PAYLOAD_BYTES {
+        let limit = match input.invocation_type {
+            InvocationType::Event => MAX_ASYNC_PAYLOAD_BYTES,
+            _ => MAX_INVOKE_PAYLOAD_BYTES,
+        };
+        if input.payload.len() > limit {
             return Err(Error::LambdaRequestTooLarge(format!(
-                "Request must be smaller than {MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+                "Request must be smaller than {limit} bytes for the InvokeFunction operation"
             )));
         }
         let payload = if input.payload.iter().all(u8::is_ascii_whitespace) {
@@ -871,22 +906,31 @@ impl Engine {
         let (record, configuration) = self
             .find_function(account, &input.function_name, input.qualifier.as_deref())
             .await?;
+        match input.invocation_type {
+            InvocationType::DryRun => return Ok(None),
+            InvocationType::Event => {
+                let (_, _, qualifier) = parse_function_identifier(
+                    &input.function_name,
+                    account,
+                    input.qualifier.as_deref(),
+                )?;
+                let request_id = self
+                    .invoke_async(&record, qualifier, payload, input.client_context)
+                    .await?;
+                return Ok(Some(InvocationResult::accepted(
+                    request_id,
+                    configuration.version,
+                )));
+            }
+            InvocationType::RequestResponse => {}
+        }
         let request = InvokeRequest {
             payload,
             invoked_function_arn: Some(configuration.function_arn.clone()),
             client_context: input.client_context,
             trace_id: None,
+            request_id: None,
         };
-        match input.invocation_type {
-            InvocationType::DryRun => return Ok(None),
-            InvocationType::Event => {
-                return Err(Error::LambdaInvalidParameterValue(
-                    "eddy does not support asynchronous invocation (InvocationType Event) yet."
-                        .to_string(),
-                ));
-            }
-            InvocationType::RequestResponse => {}
-        }
         self.run_function(&record, &configuration, request)
             .await
             .map(Some)
@@ -979,7 +1023,7 @@ fn function_directory(data_dir: &Path, account: &str, name: &str) -> PathBuf {
     data_dir.join("functions").join(account).join(name)
 }
 
-fn configuration_of(record: &FunctionRecord) -> Result<FunctionConfiguration> {
+pub(crate) fn configuration_of(record: &FunctionRecord) -> Result<FunctionConfiguration> {
     let mut configuration: FunctionConfiguration =
         serde_json::from_str(&record.configuration).map_err(internal)?;
     configuration.revision_id = record.revision_id.clone();
