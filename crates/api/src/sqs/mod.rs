@@ -544,11 +544,16 @@ pub async fn dispatch(engine: &Engine, caller: &Caller, action: Action) -> Resul
         Action::GetQueueUrl {
             name,
             owner_account,
-        } => Output::QueueUrl(
-            engine
-                .get_queue_url(caller, &name, owner_account.as_deref())
-                .await?,
-        ),
+        } => {
+            if owner_account.as_deref() == Some(engine::lambda::ASYNC_QUEUE_ACCOUNT) {
+                return Err(Error::Engine(engine::Error::QueueDoesNotExist));
+            }
+            Output::QueueUrl(
+                engine
+                    .get_queue_url(caller, &name, owner_account.as_deref())
+                    .await?,
+            )
+        }
         Action::ListDeadLetterSourceQueues {
             queue,
             max_results,
