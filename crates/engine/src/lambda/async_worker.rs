@@ -12,7 +12,7 @@
 //! [`Engine::run_async_invocations`] is the same work as one pass, run to completion, for
 //! tests that move a manual clock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -60,6 +60,7 @@ impl Engine {
         tracing::debug!(worker = "lambda-async", "worker started");
         let mut pollers: JoinSet<()> = JoinSet::new();
         let mut polled: HashMap<tokio::task::Id, QueueRef> = HashMap::new();
+        let mut polling: HashSet<QueueRef> = HashSet::new();
         let mut rescan = tokio::time::interval(RESCAN_PERIOD);
         rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -84,12 +85,14 @@ impl Engine {
                             error.id()
                         }
                     };
-                    polled.remove(&id);
+                    if let Some(queue) = polled.remove(&id) {
+                        polling.remove(&queue);
+                    }
                     Vec::new()
                 }
             };
             for queue in queues {
-                if polled.values().any(|polling| *polling == queue) {
+                if !polling.insert(queue.clone()) {
                     continue;
                 }
                 let engine = self.clone();
