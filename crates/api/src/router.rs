@@ -98,9 +98,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let outcome = process(&shared, &parts, body, &request_id).await;
     let mut response = outcome.response;
     let status = response.status();
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, request_id_value(&request_id));
+    // A handler may name the request itself (an asynchronous Invoke answers with its
+    // event's id); every other response gets the router's id.
+    if !response.headers().contains_key(REQUEST_ID) {
+        response
+            .headers_mut()
+            .insert(REQUEST_ID, request_id_value(&request_id));
+    }
     let latency_us = started.elapsed().as_micros() as u64;
     tracing::debug!(
         service = outcome.service,

@@ -197,6 +197,7 @@ async fn python_sees_client_context_and_invoked_arn() -> TestResult {
                 invoked_function_arn: Some(arn.to_string()),
                 client_context: Some(r#"{"custom":{"tenant":"blue"}}"#.to_string()),
                 trace_id: None,
+                request_id: None,
             },
         )
         .await;

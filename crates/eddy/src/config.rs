@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// unusable) MemorySize is enforced with RLIMIT_AS.
     #[arg(long, env = "EDDY_FUNCTION_CGROUP")]
     pub function_cgroup: Option<PathBuf>,
+    /// Seconds an asynchronous event waits before its second attempt after a function
+    /// error; the third waits twice as long (Lambda: one and two minutes) [default: 60].
+    #[arg(long, env = "EDDY_FUNCTION_RETRY_DELAY")]
+    pub function_retry_delay: Option<u64>,
 }
 
 /// The contents of `eddy.toml` (and of a credentials file, which uses only `access_keys`).
@@ -77,6 +81,7 @@ pub struct FileConfig {
     pub store: Option<String>,
     pub store_pool_size: Option<usize>,
     pub concurrency_limit: Option<u32>,
+    pub function_retry_delay: Option<u64>,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub log_format: Option<String>,
@@ -148,6 +153,8 @@ pub struct Settings {
     pub function_idle_timeout: Duration,
     /// Where per-environment memory cgroups go, if anywhere.
     pub function_cgroup: Option<PathBuf>,
+    /// Asynchronous invocation's wait before a second attempt (the third waits twice it).
+    pub function_retry_delay: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +202,14 @@ impl Settings {
             .unwrap_or(engine::lambda::DEFAULT_CONCURRENCY_LIMIT);
         if concurrency_limit == 0 {
             bail!("the concurrency limit must be at least 1");
+        }
+        let function_retry_delay = std::time::Duration::from_secs(
+            args.function_retry_delay
+                .or(file.function_retry_delay)
+                .unwrap_or(engine::lambda::DEFAULT_FUNCTION_RETRY_DELAY.as_secs()),
+        );
+        if function_retry_delay.as_secs() > 450 {
+            bail!("the function retry delay must be at most 450 seconds (SQS delays end at 900)");
         }
         let account_id = args
             .account_id
@@ -272,6 +287,7 @@ impl Settings {
             concurrency_limit,
             function_idle_timeout: Duration::from_secs(function_idle_timeout),
             function_cgroup: args.function_cgroup.clone(),
+            function_retry_delay,
         })
     }
 }

@@ -59,6 +59,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     let local_address = listener.local_addr()?;
     engine.set_function_platform(function_platform(&settings, local_address, clock));
+    engine.set_async_invocation_settings(engine::lambda::AsyncInvocationSettings {
+        function_retry_delay: settings.function_retry_delay,
+    });
     create_declared_queues(&engine, &settings).await?;
     let workers = engine.start_workers();
 

@@ -71,6 +71,8 @@ struct Inner {
     sqs: sqs::SqsState,
     /// What Invoke runs functions with; set once by the server (`set_function_platform`).
     functions: std::sync::OnceLock<lambda::FunctionPlatform>,
+    /// Asynchronous invocation's in-memory state (known internal queues, the worker).
+    async_invocations: lambda::AsyncInvocations,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,
 }
@@ -90,6 +92,7 @@ impl Engine {
                 shutdown,
                 sqs: sqs::SqsState::default(),
                 functions: std::sync::OnceLock::new(),
+                async_invocations: lambda::AsyncInvocations::default(),
                 node: uuid::Uuid::new_v4().to_string(),
             }),
         }

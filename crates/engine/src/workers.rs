@@ -71,6 +71,7 @@ impl Engine {
         );
         // Every node keeps its own concurrency gate in step with the stored reservations.
         crate::lambda::spawn_reservation_sync(&mut tasks, self);
+        self.start_async_invocation_worker(&mut tasks);
         if let Some(wakeups) = self.store().subscribe_wakeups() {
             let engine = self.clone();
             tasks.spawn(async move { engine.relay_wakeups(wakeups).await });

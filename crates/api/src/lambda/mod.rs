@@ -24,6 +24,9 @@ use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 
+mod event_invoke_config;
+pub use event_invoke_config::EventInvokeConfigAction;
+
 /// Every control-plane path starts with this.
 pub const FUNCTIONS_PREFIX: &str = "/2015-03-31/functions";
 /// A deployment package may be 50 MB, which base64 in JSON makes about 67 MB.
@@ -34,10 +37,13 @@ const ERROR_TYPE: HeaderName = HeaderName::from_static("x-amzn-errortype");
 const EXECUTED_VERSION: HeaderName = HeaderName::from_static("x-amz-executed-version");
 const FUNCTION_ERROR: HeaderName = HeaderName::from_static("x-amz-function-error");
 const LOG_RESULT: HeaderName = HeaderName::from_static("x-amz-log-result");
+/// Set here for an asynchronous Invoke (the event's id); the router keeps it.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 
 /// Whether a request is for the Lambda control plane (decided by its path alone).
 pub fn is_lambda_path(path: &str) -> bool {
-    path == FUNCTIONS_PREFIX
+    event_invoke_config::is_path(path)
+        || path == FUNCTIONS_PREFIX
         || path
             .strip_prefix(FUNCTIONS_PREFIX)
             .is_some_and(|rest| rest.starts_with('/'))
@@ -131,6 +137,8 @@ pub enum Action {
     ListTags {
         resource: String,
     },
+    /// `/2019-09-25/functions/{name}/event-invoke-config…`.
+    EventInvokeConfig(EventInvokeConfigAction),
 }
 
 impl Action {
@@ -158,6 +166,7 @@ impl Action {
             Action::TagResource { .. } => "TagResource",
             Action::UntagResource { .. } => "UntagResource",
             Action::ListTags { .. } => "ListTags",
+            Action::EventInvokeConfig(action) => action.name(),
         }
     }
 }
@@ -175,6 +184,10 @@ pub fn decode(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
     };
+    if event_invoke_config::is_path(path) {
+        return event_invoke_config::decode(method, path, &parameter, body)
+            .map(Action::EventInvokeConfig);
+    }
     if let Some(action) = settings::decode(method, path, query, body)? {
         return Ok(action);
     }
@@ -394,10 +407,22 @@ pub async fn dispatch(engine: &Engine, account: &str, action: Action) -> Result<
                 .update_function_configuration(account, &function_name, *input)
                 .await?,
         ),
+        Action::EventInvokeConfig(action) => {
+            event_invoke_config::dispatch(engine, account, action).await?
+        }
         Action::Invoke { input, log_tail } => {
+            let asynchronous = input.invocation_type == InvocationType::Event;
             let Some(result) = engine.invoke(account, input).await? else {
                 return Ok(StatusCode::NO_CONTENT.into_response());
             };
+            if asynchronous {
+                // Accepted: the event is stored; its request id names it in records.
+                let mut response = StatusCode::ACCEPTED.into_response();
+                if let Ok(request_id) = HeaderValue::from_str(&result.request_id) {
+                    response.headers_mut().insert(REQUEST_ID, request_id);
+                }
+                return Ok(response);
+            }
             let mut response = (StatusCode::OK, result.payload).into_response();
             let headers = response.headers_mut();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
@@ -637,6 +662,9 @@ mod tests {
     fn lambda_paths_are_recognised_and_nothing_else() {
         assert!(is_lambda_path("/2015-03-31/functions"));
         assert!(is_lambda_path("/2015-03-31/functions/f/invocations"));
+        assert!(is_lambda_path(
+            "/2019-09-25/functions/f/event-invoke-config"
+        ));
         assert!(!is_lambda_path("/2015-03-31/functionsx"));
         assert!(!is_lambda_path("/000000000000/queue"));
         assert!(!is_lambda_path("/"));

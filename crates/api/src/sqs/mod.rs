@@ -241,13 +241,18 @@ fn required<T>(value: Option<T>, name: &str) -> Result<T> {
 
 impl Input {
     fn queue(&mut self, context: &DecodeContext<'_>) -> Result<QueueRef> {
-        match self.queue_url.take() {
-            Some(url) if !url.is_empty() => queue_url::resolve(&url, context.account),
+        let queue = match self.queue_url.take() {
+            Some(url) if !url.is_empty() => queue_url::resolve(&url, context.account)?,
             _ => match context.path_queue {
-                Some(queue) => Ok(queue.clone()),
-                None => Err(Error::MissingParameter("QueueUrl".to_string())),
+                Some(queue) => queue.clone(),
+                None => return Err(Error::MissingParameter("QueueUrl".to_string())),
             },
+        };
+        // Asynchronous invocation's internal queues belong to eddy, not to any client.
+        if queue.account == engine::lambda::ASYNC_QUEUE_ACCOUNT {
+            return Err(Error::Engine(engine::Error::QueueDoesNotExist));
         }
+        Ok(queue)
     }
 }
 
@@ -539,11 +544,16 @@ pub async fn dispatch(engine: &Engine, caller: &Caller, action: Action) -> Resul
         Action::GetQueueUrl {
             name,
             owner_account,
-        } => Output::QueueUrl(
-            engine
-                .get_queue_url(caller, &name, owner_account.as_deref())
-                .await?,
-        ),
+        } => {
+            if owner_account.as_deref() == Some(engine::lambda::ASYNC_QUEUE_ACCOUNT) {
+                return Err(Error::Engine(engine::Error::QueueDoesNotExist));
+            }
+            Output::QueueUrl(
+                engine
+                    .get_queue_url(caller, &name, owner_account.as_deref())
+                    .await?,
+            )
+        }
         Action::ListDeadLetterSourceQueues {
             queue,
             max_results,

@@ -164,6 +164,20 @@ impl ConcurrencyGate {
         self.state().running.get(function).copied().unwrap_or(0)
     }
 
+    /// How many more invocations of `function` could start now.
+    pub fn available(&self, function: &FunctionKey) -> u32 {
+        let state = self.state();
+        let running = state.running.get(function).copied().unwrap_or(0);
+        match state.reservations.get(function).copied() {
+            Some(reserved) => reserved.saturating_sub(running),
+            None => {
+                let unreserved = u64::from(self.inner.limit).saturating_sub(state.reserved_total);
+                u32::try_from(unreserved.saturating_sub(state.unreserved_running))
+                    .unwrap_or(u32::MAX)
+            }
+        }
+    }
+
     /// Takes room for one invocation of `function`, released when the permit is dropped.
     pub fn try_acquire(&self, function: &FunctionKey) -> Result<ConcurrencyPermit, Throttled> {
         let mut state = self.state();
@@ -238,6 +252,16 @@ mod tests {
         );
         drop(first);
         assert!(gate.try_acquire(&key("a")).is_ok());
+    }
+
+    #[test]
+    fn available_counts_what_is_left_of_a_share() {
+        let gate = ConcurrencyGate::new(4);
+        gate.set_reservation(key("a"), Some(2));
+        let held = gate.try_acquire(&key("a"));
+        assert!(held.is_ok());
+        assert_eq!(gate.available(&key("a")), 1);
+        assert_eq!(gate.available(&key("b")), 2);
     }
 
     #[test]

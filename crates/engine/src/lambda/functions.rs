@@ -18,8 +18,10 @@ use sha2::{Digest, Sha256};
 use store::{CreateFunctionOutcome, FunctionRecord, FunctionUpdate, UpdateFunctionOutcome};
 
 use super::aliases::{ALIAS_KIND, AliasConfiguration, routed_version};
+use super::async_invoke::MAX_ASYNC_PAYLOAD_BYTES;
 use super::concurrency_settings::CONCURRENCY_KIND;
 use super::tags::{TAGS_KIND, validate_tags};
+use super::targets::{DeadLetterConfig, dead_letter_target};
 use super::versions::{PublishVersionInput, VERSION_COUNTER_KIND, VERSION_KIND, is_version_number};
 use super::{ConcurrencyGate, FunctionRunner, FunctionSpec, InvocationResult, InvokeRequest};
 use crate::{Engine, Error, Result};
@@ -123,6 +125,7 @@ pub struct CreateFunctionInput {
     /// Also publish version 1 (see `versions.rs`).
     #[serde(default)]
     pub publish: bool,
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// UpdateFunctionConfiguration's members: absent ones are left as they are.
@@ -137,6 +140,7 @@ pub struct UpdateFunctionConfigurationInput {
     pub memory_size: Option<i64>,
     pub environment: Option<EnvironmentInput>,
     pub revision_id: Option<String>,
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// UpdateFunctionCode's members.
@@ -209,6 +213,9 @@ pub struct FunctionConfiguration {
     pub architectures: Vec<String>,
     pub ephemeral_storage: EphemeralStorage,
     pub logging_config: LoggingConfig,
+    /// Where asynchronous events go when every attempt failed (absent when not set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<DeadLetterConfig>,
 }
 
 /// GetFunction's answer.
@@ -681,6 +688,21 @@ impl Engine {
         })
     }
 
+    /// A `DeadLetterConfig` as given, checked; `None` when its target is empty.
+    fn checked_dead_letter_config(
+        &self,
+        config: Option<DeadLetterConfig>,
+    ) -> Result<Option<DeadLetterConfig>> {
+        let Some(target_arn) = config.and_then(|config| config.target_arn) else {
+            return Ok(None);
+        };
+        Ok(
+            dead_letter_target(&target_arn, &self.inner.config.region)?.map(|_| DeadLetterConfig {
+                target_arn: Some(target_arn),
+            }),
+        )
+    }
+
     /// CreateFunction.
     pub async fn create_function(
         &self,
@@ -729,6 +751,7 @@ impl Engine {
         if let Some(tags) = &input.tags {
             validate_tags(tags)?;
         }
+        let dead_letter_config = self.checked_dead_letter_config(input.dead_letter_config)?;
         let zip = zip_from(&input.code)?;
 
         let now = self.now();
@@ -766,6 +789,7 @@ impl Engine {
                 log_format: "Text".to_string(),
                 log_group: format!("/aws/lambda/{name}"),
             },
+            dead_letter_config,
         };
         let record = FunctionRecord {
             account: account.clone(),
@@ -920,11 +944,12 @@ impl Engine {
             }
             Some(qualifier) => return self.delete_version(&account, &name, qualifier).await,
         }
-        let (_, configuration) = self.find_function(&account, &name, None).await?;
+        let (record, configuration) = self.find_function(&account, &name, None).await?;
         if !self.inner.store.delete_function(&account, &name).await? {
             return Err(not_found(&self.function_arn(&account, &name)));
         }
         self.delete_function_resources(&account, &name).await?;
+        self.delete_async_invocations(&record).await;
         if let Some(platform) = self.inner.functions.get() {
             platform.runner.stop_environments(&account, &name);
             // Its log group goes with it (logs live in memory with the environments).
@@ -1039,6 +1064,10 @@ impl Engine {
             validate_environment(&environment)?;
             configuration.environment = Some(environment);
         }
+        if input.dead_letter_config.is_some() {
+            configuration.dead_letter_config =
+                self.checked_dead_letter_config(input.dead_letter_config)?;
+        }
         check_revision(&record, input.revision_id.as_deref())?;
         self.write_function(record, configuration, None, input.revision_id)
             .await
@@ -1086,15 +1115,21 @@ impl Engine {
     }
 
     /// Invoke. `RequestResponse` runs the function and returns its result (a function
-    /// failure is a result, not an error); `DryRun` only checks that the function exists.
+    /// failure is a result, not an error); `Event` stores the event durably and returns an
+    /// empty result with the event's request id (asynchronous invocation, 202); `DryRun`
+    /// only checks that the function exists.
     pub async fn invoke(
         &self,
         account: &str,
         input: InvokeInput,
     ) -> Result<Option<InvocationResult>> {
-        if input.payload.len() > MAX_INVOKE_PAYLOAD_BYTES {
+        let limit = match input.invocation_type {
+            InvocationType::Event => MAX_ASYNC_PAYLOAD_BYTES,
+            _ => MAX_INVOKE_PAYLOAD_BYTES,
+        };
+        if input.payload.len() > limit {
             return Err(Error::LambdaRequestTooLarge(format!(
-                "Request must be smaller than {MAX_INVOKE_PAYLOAD_BYTES} bytes for the InvokeFunction operation"
+                "Request must be smaller than {limit} bytes for the InvokeFunction operation"
             )));
         }
         let payload = if input.payload.iter().all(u8::is_ascii_whitespace) {
@@ -1116,22 +1151,31 @@ impl Engine {
                     .to_string(),
             ));
         }
+        match input.invocation_type {
+            InvocationType::DryRun => return Ok(None),
+            InvocationType::Event => {
+                let (_, _, qualifier) = parse_function_identifier(
+                    &input.function_name,
+                    account,
+                    input.qualifier.as_deref(),
+                )?;
+                let request_id = self
+                    .invoke_async(&record, qualifier, payload, input.client_context)
+                    .await?;
+                return Ok(Some(InvocationResult::accepted(
+                    request_id,
+                    configuration.version,
+                )));
+            }
+            InvocationType::RequestResponse => {}
+        }
         let request = InvokeRequest {
             payload,
             invoked_function_arn: Some(invoked_arn),
             client_context: input.client_context,
             trace_id: None,
+            request_id: None,
         };
-        match input.invocation_type {
-            InvocationType::DryRun => return Ok(None),
-            InvocationType::Event => {
-                return Err(Error::LambdaInvalidParameterValue(
-                    "eddy does not support asynchronous invocation (InvocationType Event) yet."
-                        .to_string(),
-                ));
-            }
-            InvocationType::RequestResponse => {}
-        }
         self.run_function(&record, &configuration, request)
             .await
             .map(Some)

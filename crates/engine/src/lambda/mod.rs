@@ -29,6 +29,12 @@
 //! - `tags.rs`: TagResource, UntagResource, ListTags.
 //! - `logs.rs`: log groups of timestamped events in per-environment streams (bounded, in
 //!   memory), which the CloudWatch Logs API reads, and per-invocation tails.
+//! - `async_invoke.rs`: asynchronous invocation (Invoke with `Event`): events in a
+//!   per-function internal SQS queue, retries, maximum event age, invocation records for
+//!   destinations and dead-letter messages. `async_worker.rs`: the `lambda-async` worker,
+//!   one poller per internal queue.
+//! - `event_invoke_config.rs`: Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s).
+//! - `targets.rs`: destination and dead-letter ARNs: Lambda's checks and messages.
 //!
 //! # Invariants
 //!
@@ -41,9 +47,12 @@
 //! - The processes never get `AWS_LAMBDA_MAX_CONCURRENCY` or `AWS_EXECUTION_ENV`.
 
 mod aliases;
+mod async_invoke;
+mod async_worker;
 mod concurrency;
 mod concurrency_settings;
 mod environment;
+mod event_invoke_config;
 mod functions;
 mod logs;
 mod memory;
@@ -51,10 +60,16 @@ mod runner;
 mod runtime_api;
 mod spec;
 mod tags;
+mod targets;
 mod versions;
 
 pub use aliases::{
     AliasConfiguration, AliasPage, AliasRoutingConfiguration, CreateAliasInput, UpdateAliasInput,
+};
+pub(crate) use async_invoke::AsyncInvocations;
+pub use async_invoke::{
+    ASYNC_QUEUE_ACCOUNT, AsyncInvocationSettings, DEFAULT_FUNCTION_RETRY_DELAY,
+    MAX_ASYNC_PAYLOAD_BYTES,
 };
 pub use concurrency::{
     ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
@@ -62,6 +77,11 @@ pub use concurrency::{
 pub(crate) use concurrency_settings::spawn_reservation_sync;
 pub use concurrency_settings::{
     AccountLimit, AccountSettings, AccountUsage, minimum_unreserved_concurrency,
+};
+pub use event_invoke_config::{
+    DEFAULT_MAXIMUM_EVENT_AGE_SECONDS, DEFAULT_MAXIMUM_RETRY_ATTEMPTS, DestinationConfig,
+    EVENT_INVOKE_CONFIG_KIND, EventInvokeConfigInput, EventInvokeConfigPage,
+    FunctionEventInvokeConfig, OnDestination,
 };
 pub use functions::*;
 pub use logs::{
@@ -74,4 +94,5 @@ pub use runner::{
 };
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
 pub use spec::{DEFAULT_ACCOUNT, FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
+pub use targets::DeadLetterConfig;
 pub use versions::{PublishVersionInput, VersionPage};

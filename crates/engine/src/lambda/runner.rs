@@ -35,6 +35,9 @@ pub struct InvokeRequest {
     pub client_context: Option<String>,
     /// The caller's `X-Amzn-Trace-Id`; a new one is made when `None`.
     pub trace_id: Option<String>,
+    /// The invocation's request id; a new one when `None`. Asynchronous invocation gives
+    /// every attempt of an event the event's own id, as Lambda does.
+    pub request_id: Option<String>,
 }
 
 /// The result of a synchronous invocation, as Invoke returns it.
@@ -229,7 +232,10 @@ impl FunctionRunner {
     /// Runs one synchronous invocation of `spec`. Function failures (errors, timeouts,
     /// crashes, init failures) are results with `function_error` set, as Invoke returns them.
     pub async fn invoke(&self, spec: &FunctionSpec, request: InvokeRequest) -> InvocationResult {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        let request_id = request
+            .request_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let config = &self.inner.config;
         let idle = self.take_idle(spec);
         let cold_start = idle.is_none();

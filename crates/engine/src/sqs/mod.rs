@@ -18,6 +18,7 @@
 //! - `meta.rs`: the engine's per-message metadata stored alongside the body.
 //! - `notify.rs`: per-queue wake-ups for long polling.
 //! - `arn.rs`: queue ARNs.
+//! - `internal.rs`: sends to queues the engine owns (asynchronous invocation's queues).
 //!
 //! # Invariants
 //!
@@ -29,6 +30,7 @@
 mod arn;
 mod attributes;
 mod digest;
+mod internal;
 mod messages;
 mod meta;
 mod move_tasks;
