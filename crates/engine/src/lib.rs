@@ -68,6 +68,8 @@ struct Inner {
     sqs: sqs::SqsState,
     /// What Invoke runs functions with; set once by the server (`set_function_platform`).
     functions: std::sync::OnceLock<lambda::FunctionPlatform>,
+    /// Wakes this node's event source mapping worker when a mapping changes.
+    mappings: lambda::MappingState,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,
 }
@@ -87,6 +89,7 @@ impl Engine {
                 shutdown,
                 sqs: sqs::SqsState::default(),
                 functions: std::sync::OnceLock::new(),
+                mappings: lambda::MappingState::default(),
                 node: uuid::Uuid::new_v4().to_string(),
             }),
         }

@@ -506,7 +506,7 @@ impl Engine {
     }
 
     /// The stored function named by `identifier` (only `$LATEST` exists so far).
-    async fn find_function(
+    pub(crate) async fn find_function(
         &self,
         account: &str,
         identifier: &str,

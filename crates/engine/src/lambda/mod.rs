@@ -19,6 +19,12 @@
 //! - `concurrency.rs`: [`ConcurrencyGate`]: the server-wide limit and reserved
 //!   concurrency; every invocation holds a [`ConcurrencyPermit`] while it runs.
 //! - `logs.rs`: per-function log rings and per-invocation tails.
+//! - `mappings.rs`: event source mappings' control plane (Create/Get/List/Update/Delete
+//!   EventSourceMapping) with Lambda's validation for SQS sources.
+//! - `poller.rs`: the mapping worker and per-mapping pollers: long polls through the
+//!   engine, batches, invocations through `run_function`, deletes, scaling.
+//! - `sqs_event.rs`: the SQS event a mapping delivers. `filter.rs`: `FilterCriteria`
+//!   patterns (the EventBridge subset Lambda documents).
 //!
 //! # Invariants
 //!
@@ -30,17 +36,26 @@
 
 mod concurrency;
 mod environment;
+mod filter;
 mod functions;
 mod logs;
+mod mappings;
+mod poller;
 mod runner;
 mod runtime_api;
 mod spec;
+mod sqs_event;
 
 pub use concurrency::{
     ConcurrencyGate, ConcurrencyPermit, DEFAULT_CONCURRENCY_LIMIT, FunctionKey, Throttled,
 };
 pub use functions::*;
 pub use logs::{FunctionLog, LOG_TAIL_BYTES};
+pub use mappings::{
+    CreateEventSourceMappingInput, EventSourceMappingConfiguration, EventSourceMappingPage, Filter,
+    FilterCriteria, ScalingConfig, StreamOnlyParameters, UpdateEventSourceMappingInput,
+};
+pub(crate) use poller::MappingState;
 pub use runner::{FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES};
 pub use runtime_api::{Invocation, RuntimeApi, RuntimeApiError, RuntimeApiServer};
 pub use spec::{FunctionSpec, LambdaConfig, RuntimeCommand, RuntimeCommands};
