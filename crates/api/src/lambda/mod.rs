@@ -1,7 +1,10 @@
 //! The Lambda control plane over REST-JSON (`/2015-03-31/functions…`): the method and path
 //! decode into one typed [`Action`]; [`dispatch`] runs it against the engine in one
 //! `match` and encodes the answer; [`error_response`] writes Lambda's errors
-//! (`X-Amzn-ErrorType`, `{"Type":"User","message"|"Message":…}`).
+//! (`X-Amzn-ErrorType`, `{"Type":"User","message"|"Message":…}`). Event source mappings
+//! (`/2015-03-31/event-source-mappings…`) decode in `mappings.rs`.
+
+pub mod mappings;
 
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -30,7 +33,8 @@ const LOG_RESULT: HeaderName = HeaderName::from_static("x-amz-log-result");
 
 /// Whether a request is for the Lambda control plane (decided by its path alone).
 pub fn is_lambda_path(path: &str) -> bool {
-    path == FUNCTIONS_PREFIX
+    mappings::is_event_source_mapping_path(path)
+        || path == FUNCTIONS_PREFIX
         || path
             .strip_prefix(FUNCTIONS_PREFIX)
             .is_some_and(|rest| rest.starts_with('/'))
@@ -69,6 +73,8 @@ pub enum Action {
         /// `X-Amz-Log-Type: Tail`.
         log_tail: bool,
     },
+    /// Create/Get/List/Update/DeleteEventSourceMapping.
+    EventSourceMapping(mappings::MappingAction),
 }
 
 impl Action {
@@ -82,6 +88,7 @@ impl Action {
             Action::UpdateFunctionCode { .. } => "UpdateFunctionCode",
             Action::UpdateFunctionConfiguration { .. } => "UpdateFunctionConfiguration",
             Action::Invoke { .. } => "Invoke",
+            Action::EventSourceMapping(action) => action.name(),
         }
     }
 }
@@ -99,6 +106,9 @@ pub fn decode(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
     };
+    if mappings::is_event_source_mapping_path(path) {
+        return mappings::decode(method, path, query, body).map(Action::EventSourceMapping);
+    }
     let qualifier = parameter("Qualifier");
     let rest = path.strip_prefix(FUNCTIONS_PREFIX).unwrap_or("");
     let segments: Vec<String> = rest
@@ -299,6 +309,9 @@ pub async fn dispatch(engine: &Engine, account: &str, action: Action) -> Result<
                 .update_function_configuration(account, &function_name, *input)
                 .await?,
         ),
+        Action::EventSourceMapping(action) => {
+            return mappings::dispatch(engine, account, action).await;
+        }
         Action::Invoke { input, log_tail } => {
             let Some(result) = engine.invoke(account, input).await? else {
                 return Ok(StatusCode::NO_CONTENT.into_response());
