@@ -6,9 +6,9 @@
 //! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
 //! - `error.rs`: the engine's one error enum, one variant per AWS error.
 //! - `iam/`: IAM roles and their policies, stored and returned but not enforced.
-//! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke) and
-//!   function execution: environments (processes speaking the Lambda Runtime API) and
-//!   `FunctionRunner::invoke`.
+//! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke, event
+//!   source mappings and their pollers) and function execution: environments (processes
+//!   speaking the Lambda Runtime API) and `FunctionRunner::invoke`.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks) under one shutdown signal.
