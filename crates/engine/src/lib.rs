@@ -6,8 +6,9 @@
 //! - `clock.rs`: the one source of "now"; tests advance a [`ManualClock`].
 //! - `error.rs`: the engine's one error enum, one variant per AWS error.
 //! - `iam/`: IAM roles and their policies, stored and returned but not enforced.
-//! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke) and
-//!   function execution: environments (processes speaking the Lambda Runtime API) and
+//! - `lambda/`: the Lambda control plane (functions stored with their code, Invoke,
+//!   versions, aliases, asynchronous invocation, event source mappings and their pollers)
+//!   and function execution: environments (processes speaking the Lambda Runtime API) and
 //!   `FunctionRunner::invoke`.
 //! - `logs/`: the CloudWatch Logs API (describe groups and streams, get and filter events)
 //!   over the function logs this node keeps in memory.
@@ -73,6 +74,8 @@ struct Inner {
     functions: std::sync::OnceLock<lambda::FunctionPlatform>,
     /// Asynchronous invocation's in-memory state (known internal queues, the worker).
     async_invocations: lambda::AsyncInvocations,
+    /// Wakes this node's event source mapping worker when a mapping changes.
+    mappings: lambda::MappingState,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,
 }
@@ -93,6 +96,7 @@ impl Engine {
                 sqs: sqs::SqsState::default(),
                 functions: std::sync::OnceLock::new(),
                 async_invocations: lambda::AsyncInvocations::default(),
+                mappings: lambda::MappingState::default(),
                 node: uuid::Uuid::new_v4().to_string(),
             }),
         }

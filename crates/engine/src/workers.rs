@@ -1,6 +1,7 @@
 //! Named background workers under one shutdown signal: retention expiry, deduplication
-//! expiry and message move tasks. Each runs a pass on its own period until the engine's
-//! shutdown token is cancelled; [`Engine::run_maintenance`] runs one pass of each, so tests
+//! expiry, message move tasks and event source mapping pollers (`lambda/poller.rs`). Each
+//! periodic job runs a pass on its own period until the engine's shutdown token is
+//! cancelled; [`Engine::run_maintenance`] runs one pass of each, so tests
 //! drive them with a manual clock.
 //!
 //! When several nodes share the store, each job runs on one node at a time: a pass first
@@ -72,6 +73,8 @@ impl Engine {
         // Every node keeps its own concurrency gate in step with the stored reservations.
         crate::lambda::spawn_reservation_sync(&mut tasks, self);
         self.start_async_invocation_worker(&mut tasks);
+        // Event source mappings poll on every node: claims are atomic, no lease needed.
+        tasks.spawn(self.clone().run_event_source_mappings());
         if let Some(wakeups) = self.store().subscribe_wakeups() {
             let engine = self.clone();
             tasks.spawn(async move { engine.relay_wakeups(wakeups).await });

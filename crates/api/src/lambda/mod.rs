@@ -3,8 +3,10 @@
 //! `match` and encodes the answer; [`error_response`] writes Lambda's errors
 //! (`X-Amzn-ErrorType`, `{"Type":"User","message"|"Message":…}`). `versions.rs` decodes the
 //! version and alias paths, `settings.rs` the concurrency, account-settings and tag paths
-//! (their own date prefixes).
+//! (their own date prefixes), `mappings.rs` the event source mappings
+//! (`/2015-03-31/event-source-mappings…`).
 
+pub mod mappings;
 mod settings;
 mod versions;
 
@@ -43,6 +45,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 /// Whether a request is for the Lambda control plane (decided by its path alone).
 pub fn is_lambda_path(path: &str) -> bool {
     event_invoke_config::is_path(path)
+        || mappings::is_event_source_mapping_path(path)
         || path == FUNCTIONS_PREFIX
         || path
             .strip_prefix(FUNCTIONS_PREFIX)
@@ -139,6 +142,8 @@ pub enum Action {
     },
     /// `/2019-09-25/functions/{name}/event-invoke-config…`.
     EventInvokeConfig(EventInvokeConfigAction),
+    /// Create/Get/List/Update/DeleteEventSourceMapping.
+    EventSourceMapping(mappings::MappingAction),
 }
 
 impl Action {
@@ -167,6 +172,7 @@ impl Action {
             Action::UntagResource { .. } => "UntagResource",
             Action::ListTags { .. } => "ListTags",
             Action::EventInvokeConfig(action) => action.name(),
+            Action::EventSourceMapping(action) => action.name(),
         }
     }
 }
@@ -184,6 +190,9 @@ pub fn decode(
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.into_owned())
     };
+    if mappings::is_event_source_mapping_path(path) {
+        return mappings::decode(method, path, query, body).map(Action::EventSourceMapping);
+    }
     if event_invoke_config::is_path(path) {
         return event_invoke_config::decode(method, path, &parameter, body)
             .map(Action::EventInvokeConfig);
@@ -407,6 +416,9 @@ pub async fn dispatch(engine: &Engine, account: &str, action: Action) -> Result<
                 .update_function_configuration(account, &function_name, *input)
                 .await?,
         ),
+        Action::EventSourceMapping(action) => {
+            return mappings::dispatch(engine, account, action).await;
+        }
         Action::EventInvokeConfig(action) => {
             event_invoke_config::dispatch(engine, account, action).await?
         }

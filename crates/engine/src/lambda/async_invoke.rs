@@ -548,13 +548,15 @@ impl Engine {
             tracing::warn!(queue = %queue.name, message = %message.message_id, "unreadable asynchronous event dropped");
             return self.finish_async_message(queue, message).await;
         };
+        // An alias with routing weights picks its version for each attempt, as Lambda does.
         let found = self
-            .find_function(
+            .find_function_to_invoke(
                 &header.account,
                 &header.function_name,
                 header.qualifier.as_deref(),
             )
-            .await;
+            .await
+            .map(|(record, configuration, _)| (record, configuration));
         let (record, configuration) = match found {
             Ok((record, configuration)) if record.created_at == header.function_created_at => {
                 (record, configuration)

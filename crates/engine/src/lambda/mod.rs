@@ -35,6 +35,12 @@
 //!   one poller per internal queue.
 //! - `event_invoke_config.rs`: Put/Get/Update/Delete/ListFunctionEventInvokeConfig(s).
 //! - `targets.rs`: destination and dead-letter ARNs: Lambda's checks and messages.
+//! - `mappings.rs`: event source mappings' control plane (Create/Get/List/Update/Delete
+//!   EventSourceMapping) with Lambda's validation for SQS sources.
+//! - `poller.rs`: the mapping worker and per-mapping pollers: long polls through the
+//!   engine, batches, invocations through `run_function`, deletes, scaling.
+//! - `sqs_event.rs`: the SQS event a mapping delivers. `filter.rs`: `FilterCriteria`
+//!   patterns (the EventBridge subset Lambda documents).
 //!
 //! # Invariants
 //!
@@ -53,12 +59,16 @@ mod concurrency;
 mod concurrency_settings;
 mod environment;
 mod event_invoke_config;
+mod filter;
 mod functions;
 mod logs;
+mod mappings;
 mod memory;
+mod poller;
 mod runner;
 mod runtime_api;
 mod spec;
+mod sqs_event;
 mod tags;
 mod targets;
 mod versions;
@@ -88,7 +98,12 @@ pub use logs::{
     EVENT_OVERHEAD_BYTES, FunctionLog, LOG_GROUP_BYTES, LOG_TAIL_BYTES, LogEvent, LogGroupView,
     LogGroups, LogStreamInfo,
 };
+pub use mappings::{
+    CreateEventSourceMappingInput, EventSourceMappingConfiguration, EventSourceMappingPage, Filter,
+    FilterCriteria, ScalingConfig, StreamOnlyParameters, UpdateEventSourceMappingInput,
+};
 pub use memory::{MemoryLimit, address_space_allowance_mb, check_cgroup_parent};
+pub(crate) use poller::MappingState;
 pub use runner::{
     FunctionRunner, InvocationResult, InvokeRequest, MAX_RESPONSE_BYTES, OUT_OF_MEMORY,
 };

@@ -132,6 +132,20 @@ impl Engine {
         queue: &QueueRef,
         input: ReceiveMessageInput,
     ) -> Result<Vec<ReceivedMessage>> {
+        self.receive_message_until(queue, input, None, None).await
+    }
+
+    /// ReceiveMessage for the engine's own consumers (event source mapping pollers): the
+    /// wait may be any duration (`None`: as the request or queue says), and `stop` ends a
+    /// long poll early with no messages. `stop` is only looked at while waiting, never
+    /// during a claim, so messages are never claimed and then dropped.
+    pub(crate) async fn receive_message_until(
+        &self,
+        queue: &QueueRef,
+        input: ReceiveMessageInput,
+        wait_override: Option<Duration>,
+        stop: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<Vec<ReceivedMessage>> {
         let record = self.queue_record(queue).await?;
         let settings = QueueSettings::of(&record);
 
@@ -172,7 +186,9 @@ impl Engine {
 
         // Long polling runs on the real timer even when the engine's clock is manual: the
         // wait is a property of this request, not of the data.
-        let deadline = Instant::now() + Duration::from_secs(wait.unsigned_abs());
+        let deadline = Instant::now()
+            + wait_override.unwrap_or_else(|| Duration::from_secs(wait.unsigned_abs()));
+        let stopped = || stop.is_some_and(tokio_util::sync::CancellationToken::is_cancelled);
         let notify = self.inner.sqs.notifier(record.id);
         loop {
             // Register for wake-ups before looking, so a send that lands between an empty
@@ -215,7 +231,7 @@ impl Engine {
             }
 
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() || self.inner.shutdown.is_cancelled() {
+            if remaining.is_zero() || self.inner.shutdown.is_cancelled() || stopped() {
                 return Ok(Vec::new());
             }
             // Sleep until woken, until the next delayed or in-flight message turns visible,
@@ -233,6 +249,12 @@ impl Engine {
                 _ = &mut notified => {}
                 _ = tokio::time::sleep(until_visible.min(remaining)) => {}
                 _ = self.inner.shutdown.cancelled() => return Ok(Vec::new()),
+                _ = async {
+                    match stop {
+                        Some(stop) => stop.cancelled().await,
+                        None => std::future::pending().await,
+                    }
+                } => return Ok(Vec::new()),
             }
             if self.store().get_queue_by_id(record.id).await?.is_none() {
                 return Ok(Vec::new());
