@@ -1213,7 +1213,7 @@ pub(crate) fn function_code(
     name: &str,
 ) -> Result<Option<Vec<u8>>> {
     Ok(connection
-        .prepare_cached("SELECT code FROM lambda_functions WHERE account = ?1 AND name = ?2")?
+        .prepare_cached("SELECT code FROM lambda_function_code WHERE account = ?1 AND name = ?2")?
         .query_row(params![account, name], |row| row.get(0))
         .optional()?)
 }
@@ -1244,19 +1244,27 @@ pub(crate) fn create_function(
 ) -> Result<CreateFunctionOutcome> {
     let inserted = connection
         .prepare_cached(
-            "INSERT INTO lambda_functions (account, name, configuration, code, created_at, \
-             modified_at, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+            "INSERT INTO lambda_functions (account, name, configuration, created_at, \
+             modified_at, revision_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (account, name) DO NOTHING",
         )?
         .execute(params![
             function.account,
             function.name,
             function.configuration,
-            code,
             function.created_at,
             function.modified_at,
             function.revision_id,
         ])?;
+    if inserted > 0 {
+        // Runs in the operation's savepoint with the insert above: both or neither.
+        connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO lambda_function_code (account, name, code) \
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![function.account, function.name, code])?;
+    }
     Ok(if inserted > 0 {
         CreateFunctionOutcome::Created
     } else {
@@ -1281,17 +1289,23 @@ pub(crate) fn update_function(
     connection
         .prepare_cached(
             "UPDATE lambda_functions SET configuration = coalesce(?3, configuration), \
-             code = coalesce(?4, code), modified_at = ?5, revision_id = ?6 \
-             WHERE account = ?1 AND name = ?2",
+             modified_at = ?4, revision_id = ?5 WHERE account = ?1 AND name = ?2",
         )?
         .execute(params![
             account,
             name,
             update.configuration,
-            update.code,
             update.modified_at,
             update.revision_id,
         ])?;
+    if let Some(code) = &update.code {
+        connection
+            .prepare_cached(
+                "INSERT OR REPLACE INTO lambda_function_code (account, name, code) \
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![account, name, code])?;
+    }
     Ok(UpdateFunctionOutcome::Updated(FunctionRecord {
         configuration: update
             .configuration
@@ -1306,6 +1320,9 @@ pub(crate) fn update_function(
 pub(crate) fn delete_function(connection: &Connection, account: &str, name: &str) -> Result<bool> {
     let deleted = connection
         .prepare_cached("DELETE FROM lambda_functions WHERE account = ?1 AND name = ?2")?
+        .execute(params![account, name])?;
+    connection
+        .prepare_cached("DELETE FROM lambda_function_code WHERE account = ?1 AND name = ?2")?
         .execute(params![account, name])?;
     Ok(deleted > 0)
 }
