@@ -466,6 +466,10 @@ fn launch_environment(
     for (name, value) in reserved {
         environment.insert(name.to_string(), value);
     }
+    if let Some(level) = &spec.json_log_level {
+        environment.insert("AWS_LAMBDA_LOG_FORMAT".to_string(), "JSON".to_string());
+        environment.insert("AWS_LAMBDA_LOG_LEVEL".to_string(), level.clone());
+    }
     if let Some(endpoint_url) = &config.endpoint_url {
         environment.insert("AWS_ENDPOINT_URL".to_string(), endpoint_url.clone());
     }

@@ -126,6 +126,7 @@ pub struct CreateFunctionInput {
     #[serde(default)]
     pub publish: bool,
     pub dead_letter_config: Option<DeadLetterConfig>,
+    pub logging_config: Option<LoggingConfigInput>,
 }
 
 /// UpdateFunctionConfiguration's members: absent ones are left as they are.
@@ -141,6 +142,7 @@ pub struct UpdateFunctionConfigurationInput {
     pub environment: Option<EnvironmentInput>,
     pub revision_id: Option<String>,
     pub dead_letter_config: Option<DeadLetterConfig>,
+    pub logging_config: Option<LoggingConfigInput>,
 }
 
 /// UpdateFunctionCode's members.
@@ -174,7 +176,122 @@ pub struct EphemeralStorage {
 #[serde(rename_all = "PascalCase")]
 pub struct LoggingConfig {
     pub log_format: String,
+    /// Only with the JSON format (Lambda then defaults both levels to `INFO`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_log_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_log_level: Option<String>,
     pub log_group: String,
+}
+
+/// `LoggingConfig` as CreateFunction and UpdateFunctionConfiguration take it: absent members
+/// keep their value (Text, `/aws/lambda/<name>` for a new function).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfigInput {
+    pub log_format: Option<String>,
+    pub application_log_level: Option<String>,
+    pub system_log_level: Option<String>,
+    pub log_group: Option<String>,
+}
+
+const APPLICATION_LOG_LEVELS: [&str; 6] = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+const SYSTEM_LOG_LEVELS: [&str; 3] = ["DEBUG", "INFO", "WARN"];
+
+impl LoggingConfig {
+    /// The default of a new function: Text to `/aws/lambda/<name>`.
+    fn for_function(name: &str) -> LoggingConfig {
+        LoggingConfig {
+            log_format: "Text".to_string(),
+            application_log_level: None,
+            system_log_level: None,
+            log_group: format!("/aws/lambda/{name}"),
+        }
+    }
+
+    /// This configuration with `input` applied, checked as Lambda checks it.
+    fn merged(&self, input: LoggingConfigInput) -> Result<LoggingConfig> {
+        if let Some(format) = &input.log_format
+            && format != "JSON"
+            && format != "Text"
+        {
+            return Err(constraint(
+                format,
+                "loggingConfig.logFormat",
+                "Member must satisfy enum value set: [JSON, Text]",
+            ));
+        }
+        let level = |value: &Option<String>, member: &str, allowed: &[&str]| -> Result<()> {
+            match value {
+                Some(level) if !allowed.contains(&level.as_str()) => Err(constraint(
+                    level,
+                    member,
+                    &format!(
+                        "Member must satisfy enum value set: [{}]",
+                        allowed.join(", ")
+                    ),
+                )),
+                _ => Ok(()),
+            }
+        };
+        level(
+            &input.application_log_level,
+            "loggingConfig.applicationLogLevel",
+            &APPLICATION_LOG_LEVELS,
+        )?;
+        level(
+            &input.system_log_level,
+            "loggingConfig.systemLogLevel",
+            &SYSTEM_LOG_LEVELS,
+        )?;
+        if let Some(group) = &input.log_group {
+            let valid = !group.is_empty()
+                && group.len() <= 512
+                && group
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-/#".contains(&b));
+            if !valid {
+                return Err(constraint(
+                    group,
+                    "loggingConfig.logGroup",
+                    "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+",
+                ));
+            }
+        }
+        let request_sets_levels =
+            input.application_log_level.is_some() || input.system_log_level.is_some();
+        let log_format = input.log_format.unwrap_or_else(|| self.log_format.clone());
+        let mut merged = LoggingConfig {
+            log_group: input.log_group.unwrap_or_else(|| self.log_group.clone()),
+            application_log_level: input
+                .application_log_level
+                .or_else(|| self.application_log_level.clone()),
+            system_log_level: input
+                .system_log_level
+                .or_else(|| self.system_log_level.clone()),
+            log_format,
+        };
+        if merged.log_format == "Text" {
+            // Levels kept from an earlier JSON configuration go quietly when the format
+            // changes back to Text; levels in this request are an error.
+            if request_sets_levels {
+                return Err(Error::LambdaInvalidParameterValue(
+                    "LogLevel is not supported when LogFormat is set to \"Text\". Remove LogLevel from your request or change the LogFormat to \"JSON\" and try again."
+                        .to_string(),
+                ));
+            }
+            merged.application_log_level = None;
+            merged.system_log_level = None;
+        } else {
+            merged
+                .application_log_level
+                .get_or_insert_with(|| "INFO".to_string());
+            merged
+                .system_log_level
+                .get_or_insert_with(|| "INFO".to_string());
+        }
+        Ok(merged)
+    }
 }
 
 /// FunctionConfiguration as Lambda returns it (reference §2.4); also what is stored.
@@ -752,6 +869,8 @@ impl Engine {
             validate_tags(tags)?;
         }
         let dead_letter_config = self.checked_dead_letter_config(input.dead_letter_config)?;
+        let logging_config =
+            LoggingConfig::for_function(&name).merged(input.logging_config.unwrap_or_default())?;
         let zip = zip_from(&input.code)?;
 
         let now = self.now();
@@ -785,10 +904,7 @@ impl Engine {
             package_type: "Zip".to_string(),
             architectures,
             ephemeral_storage: EphemeralStorage { size: 512 },
-            logging_config: LoggingConfig {
-                log_format: "Text".to_string(),
-                log_group: format!("/aws/lambda/{name}"),
-            },
+            logging_config,
             dead_letter_config,
         };
         let record = FunctionRecord {
@@ -1064,6 +1180,9 @@ impl Engine {
             validate_environment(&environment)?;
             configuration.environment = Some(environment);
         }
+        if let Some(logging_config) = input.logging_config {
+            configuration.logging_config = configuration.logging_config.merged(logging_config)?;
+        }
         if input.dead_letter_config.is_some() {
             configuration.dead_letter_config =
                 self.checked_dead_letter_config(input.dead_letter_config)?;
@@ -1216,6 +1335,13 @@ impl Engine {
                 .map(|environment| environment.variables)
                 .unwrap_or_default(),
             log_group: configuration.logging_config.log_group.clone(),
+            json_log_level: (configuration.logging_config.log_format == "JSON").then(|| {
+                configuration
+                    .logging_config
+                    .application_log_level
+                    .clone()
+                    .unwrap_or_else(|| "INFO".to_string())
+            }),
         };
         let result = platform.runner.invoke(&spec, request).await;
         drop(permit);

@@ -34,6 +34,9 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
     /// The log group its environments write to (`LoggingConfig.LogGroup`).
     pub log_group: String,
+    /// With `LoggingConfig.LogFormat` JSON, the application log level; the runtime then
+    /// gets `AWS_LAMBDA_LOG_FORMAT=JSON` and `AWS_LAMBDA_LOG_LEVEL`.
+    pub json_log_level: Option<String>,
 }
 
 impl FunctionSpec {
@@ -57,6 +60,7 @@ impl FunctionSpec {
             memory_mb: 128,
             timeout: Duration::from_secs(3),
             environment: BTreeMap::new(),
+            json_log_level: None,
         }
     }
 }
