@@ -699,3 +699,41 @@ async fn invoking_a_pending_function_is_a_conflict() -> TestResult {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_a_version_or_alias_drops_its_event_invoke_config() -> TestResult {
+    let h = Harness::new().await?;
+    h.engine.create_function(&account(&h), input("f")?).await?;
+    let version = publish(&h, "f").await?;
+    h.engine
+        .create_alias(&account(&h), "f", alias_input("live", &version))
+        .await?;
+    let config = || engine::lambda::EventInvokeConfigInput {
+        maximum_retry_attempts: Some(1),
+        ..Default::default()
+    };
+    for qualifier in ["live", version.as_str(), "$LATEST"] {
+        h.engine
+            .put_function_event_invoke_config(&account(&h), "f", Some(qualifier), config())
+            .await?;
+    }
+    h.engine.delete_alias(&account(&h), "f", "live").await?;
+    h.engine
+        .delete_function(&account(&h), "f", Some(&version))
+        .await?;
+    for gone in ["live", version.as_str()] {
+        let error = h
+            .engine
+            .get_function_event_invoke_config(&account(&h), "f", Some(gone))
+            .await;
+        assert!(
+            matches!(error, Err(Error::FunctionNotFound(_))),
+            "{gone}: {error:?}"
+        );
+    }
+    // $LATEST's is untouched.
+    h.engine
+        .get_function_event_invoke_config(&account(&h), "f", Some("$LATEST"))
+        .await?;
+    Ok(())
+}

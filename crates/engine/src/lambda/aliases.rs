@@ -438,7 +438,10 @@ impl Engine {
             )
             .await?;
         match outcome {
-            ResourceOutcome::Done => Ok(()),
+            ResourceOutcome::Done => {
+                self.forget_event_invoke_config(&record.account, &record.name, name)
+                    .await
+            }
             ResourceOutcome::ConditionFailed => {
                 Err(alias_not_found(&self.alias_arn(&record, name)))
             }

@@ -576,3 +576,25 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// Drops the event invoke configuration of one version or alias (it went with it, as
+    /// on Lambda). Nothing to drop is fine.
+    pub(crate) async fn forget_event_invoke_config(
+        &self,
+        account: &str,
+        name: &str,
+        qualifier: &str,
+    ) -> Result<()> {
+        self.inner
+            .store
+            .delete_resource(
+                account,
+                EVENT_INVOKE_CONFIG_KIND,
+                &config_key(name, qualifier),
+                store::ResourceCondition::Any,
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -416,6 +416,8 @@ impl Engine {
                 self.function_arn(account, name)
             )));
         }
+        self.forget_event_invoke_config(account, name, qualifier)
+            .await?;
         if let Some(platform) = self.inner.functions.get() {
             platform.runner.stop_environments(account, name);
         }
