@@ -127,19 +127,22 @@ class EddyProcess:
                 self.process.wait(timeout=5)
 
 
-def start_eddy(data_dir: Path, extra_args: list[str] | None = None, env: dict | None = None) -> EddyProcess:
+def start_eddy(
+    data_dir: Path, extra_args: list[str] | None = None, env: dict | None = None, cwd: Path | None = None
+) -> EddyProcess:
     """Starts eddy on 127.0.0.1:0 and waits (bounded) for its `listening on` line.
 
     Its store is SQLite in `data_dir`, or a fresh PostgreSQL database with
-    EDDY_TEST_STORE=postgres, unless `extra_args` name one with `--store`."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    EDDY_TEST_STORE=postgres, unless `extra_args` name one with `--store`. With `cwd`, eddy
+    runs there and a relative `data_dir` is passed to it as it is."""
+    (cwd / data_dir if cwd is not None else data_dir).mkdir(parents=True, exist_ok=True)
     extra_args = list(extra_args or [])
     if "--store" not in extra_args:
         store_url = fresh_postgres_url() if store_backend() == "postgres" else f"sqlite:{data_dir}"
         extra_args = ["--store", store_url, *extra_args]
     else:
         store_url = extra_args[extra_args.index("--store") + 1]
-    log_path = data_dir.parent / f"{data_dir.name}.stderr.log"
+    log_path = (cwd / data_dir if cwd is not None else data_dir).parent / f"{data_dir.name}.stderr.log"
     process_env = dict(os.environ)
     process_env.setdefault("EDDY_LOG", "warn")
     # Python functions run under this interpreter: the test venv's, which has awslambdaric.
@@ -151,6 +154,7 @@ def start_eddy(data_dir: Path, extra_args: list[str] | None = None, env: dict | 
             stdout=subprocess.PIPE,
             stderr=log_file,
             env=process_env,
+            cwd=cwd,
         )
     assert process.stdout is not None
     deadline = time.monotonic() + 30

@@ -184,6 +184,10 @@ impl Settings {
             .clone()
             .or(file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from(".eddy"));
+        // Absolute from here on: function processes run in their code directory, so a
+        // relative path to their `bootstrap` under the data directory would not resolve.
+        let data_dir = std::path::absolute(&data_dir)
+            .with_context(|| format!("--data-dir {}", data_dir.display()))?;
         let store_url = args
             .store_url
             .clone()
