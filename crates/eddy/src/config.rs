@@ -316,7 +316,10 @@ mod tests {
         .unwrap();
         assert_eq!(settings.bind.to_string(), "127.0.0.1:4566");
         assert_eq!(settings.account_id, "000000000000");
-        assert_eq!(settings.store_url, "sqlite:.eddy");
+        // `./.eddy`, made absolute against the working directory.
+        let data_dir = std::env::current_dir().unwrap().join(".eddy");
+        assert_eq!(settings.data_dir, data_dir);
+        assert_eq!(settings.store_url, format!("sqlite:{}", data_dir.display()));
         assert!(settings.access_keys.is_empty());
         assert_eq!(settings.function_idle_timeout, Duration::from_secs(300));
         assert_eq!(settings.function_cgroup, None);
