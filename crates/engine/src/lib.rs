@@ -12,6 +12,8 @@
 //!   `FunctionRunner::invoke`.
 //! - `logs/`: the CloudWatch Logs API (describe groups and streams, get and filter events)
 //!   over the function logs this node keeps in memory.
+//! - `sns/`: SNS; for now the subscription filter-policy engine (`filter_policy.rs`), not
+//!   yet wired to any API (SNS topics come with issue 4).
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks, stopping idle function environments) under one shutdown signal.
@@ -27,6 +29,7 @@ mod error;
 pub mod iam;
 pub mod lambda;
 pub mod logs;
+pub mod sns;
 pub mod sqs;
 mod workers;
 pub use workers::Workers;
