@@ -8,7 +8,7 @@ use engine::lambda::{EventInvokeConfigInput, FunctionEventInvokeConfig};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{json_body, json_response};
+use super::{json_body, json_response, path_segments};
 use crate::error::{Error, Result};
 
 /// Every event invoke configuration path starts with this.
@@ -67,15 +67,7 @@ pub fn decode(
     body: &[u8],
 ) -> Result<EventInvokeConfigAction> {
     let rest = path.strip_prefix(PREFIX).unwrap_or("");
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = path_segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let qualifier = parameter("Qualifier");
     match (method, segments.as_slice()) {

@@ -8,7 +8,7 @@ use engine::lambda::{CreateEventSourceMappingInput, UpdateEventSourceMappingInpu
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{json_body, json_response};
+use super::{json_body, json_response, path_segments, query_parameter};
 use crate::error::{Error, Result};
 
 /// Every event source mapping path starts with this.
@@ -63,23 +63,11 @@ pub fn decode(
     query: Option<&str>,
     body: &[u8],
 ) -> Result<MappingAction> {
-    let parameter = |name: &str| -> Option<String> {
-        form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
+    let parameter = |name: &str| query_parameter(query, name);
     let rest = path
         .strip_prefix(EVENT_SOURCE_MAPPINGS_PREFIX)
         .unwrap_or("");
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let segments = path_segments(rest);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match (method, segments.as_slice()) {
         (&Method::POST, []) => Ok(MappingAction::CreateEventSourceMapping(Box::new(

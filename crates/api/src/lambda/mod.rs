@@ -185,11 +185,7 @@ pub fn decode(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Action> {
-    let parameter = |name: &str| -> Option<String> {
-        form_urlencoded::parse(query.unwrap_or("").as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-    };
+    let parameter = |name: &str| query_parameter(query, name);
     if mappings::is_event_source_mapping_path(path) {
         return mappings::decode(method, path, query, body).map(Action::EventSourceMapping);
     }
@@ -281,6 +277,13 @@ pub fn decode(
         }
         _ => Err(Error::InvalidAction),
     }
+}
+
+/// The first value of query parameter `name`, decoded.
+fn query_parameter(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 /// The percent-decoded segments of a path (empty ones dropped).
