@@ -110,6 +110,39 @@ pub enum Error {
     /// CloudWatch Logs `InvalidParameterException`: a bad parameter or parameter combination.
     #[error("{0}")]
     LogsInvalidParameter(String),
+    /// SNS `InvalidParameter` (400): a parameter is missing, malformed or not allowed.
+    #[error("{0}")]
+    SnsInvalidParameter(String),
+    /// SNS `InvalidParameterValue` (400): a value (e.g. a message attribute) is invalid.
+    #[error("{0}")]
+    SnsInvalidParameterValue(String),
+    /// SNS `NotFound` (404): the topic, subscription or token does not exist.
+    #[error("{0}")]
+    SnsNotFound(String),
+    /// SNS `ResourceNotFound` (404): tagging a resource that does not exist.
+    #[error("{0}")]
+    SnsResourceNotFound(String),
+    /// SNS `AuthorizationError` (403): the caller may not act on this resource.
+    #[error("{0}")]
+    SnsAuthorizationError(String),
+    /// SNS `TagLimitExceeded` (400): more than 50 tags on a resource.
+    #[error("{0}")]
+    SnsTagLimitExceeded(String),
+    /// SNS `EmptyBatchRequest` (400).
+    #[error("{0}")]
+    SnsEmptyBatchRequest(String),
+    /// SNS `TooManyEntriesInBatchRequest` (400).
+    #[error("{0}")]
+    SnsTooManyEntriesInBatchRequest(String),
+    /// SNS `BatchEntryIdsNotDistinct` (400).
+    #[error("{0}")]
+    SnsBatchEntryIdsNotDistinct(String),
+    /// SNS `InvalidBatchEntryId` (400).
+    #[error("{0}")]
+    SnsInvalidBatchEntryId(String),
+    /// SNS `BatchRequestTooLong` (400).
+    #[error("{0}")]
+    SnsBatchRequestTooLong(String),
     /// The store failed; the client sees a generic internal error, the log the detail.
     #[error("store: {0}")]
     Store(#[from] store::Error),

@@ -12,8 +12,8 @@
 //!   `FunctionRunner::invoke`.
 //! - `logs/`: the CloudWatch Logs API (describe groups and streams, get and filter events)
 //!   over the function logs this node keeps in memory.
-//! - `sns/`: SNS; for now the subscription filter-policy engine (`filter_policy.rs`), not
-//!   yet wired to any API (SNS topics come with issue 4).
+//! - `sns/`: SNS topics, subscriptions, Publish with durable fan-out to queues, functions
+//!   and HTTP endpoints, filter policies and message signing.
 //! - `sqs/`: every SQS action as a method on [`Engine`], plus its input and output types.
 //! - `workers.rs`: named background workers (retention, deduplication expiry, message move
 //!   tasks, stopping idle function environments) under one shutdown signal.
@@ -79,6 +79,8 @@ struct Inner {
     async_invocations: lambda::AsyncInvocations,
     /// Wakes this node's event source mapping worker when a mapping changes.
     mappings: lambda::MappingState,
+    /// SNS's in-memory state (the platform, the topic cache).
+    sns: sns::SnsState,
     /// This engine's name among the nodes sharing its store (holder of worker leases).
     node: String,
 }
@@ -100,6 +102,7 @@ impl Engine {
                 functions: std::sync::OnceLock::new(),
                 async_invocations: lambda::AsyncInvocations::default(),
                 mappings: lambda::MappingState::default(),
+                sns: sns::SnsState::default(),
                 node: uuid::Uuid::new_v4().to_string(),
             }),
         }

@@ -27,7 +27,7 @@
 //! - A receive never busy-polls: it waits on the queue's notifier and a timer for the next
 //!   message to turn visible.
 
-mod arn;
+pub(crate) mod arn;
 mod attributes;
 mod digest;
 mod internal;
