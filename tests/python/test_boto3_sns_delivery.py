@@ -103,20 +103,43 @@ SIGNED_CONFIRMATION_FIELDS = ["Message", "MessageId", "SubscribeURL", "Timestamp
 # Clients and resources
 
 
-@pytest.fixture(scope="module")
-def sns(eddy_endpoint):
-    return make_client("sns", eddy_endpoint)
+def start_signing_eddy(data_dir, extra_args: list[str] | None = None):
+    """An eddy that signs SQS envelopes and Lambda events too (`--sns-sign-envelopes`), as
+    AWS does; without it they carry an empty Signature (HTTP deliveries are always signed)."""
+    return start_eddy(data_dir, extra_args, env={"EDDY_SNS_SIGN_ENVELOPES": "true"})
 
 
 @pytest.fixture(scope="module")
-def sns_unvalidated(eddy_endpoint):
+def signing_server(tmp_path_factory):
+    server = start_signing_eddy(tmp_path_factory.mktemp("eddy-sns") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def endpoint(signing_server) -> str:
+    return signing_server.endpoint
+
+
+@pytest.fixture(scope="module")
+def sns(endpoint):
+    return make_client("sns", endpoint)
+
+
+@pytest.fixture(scope="module")
+def sns_unvalidated(endpoint):
     """Sends what it is given, so the server's own validation is tested."""
-    return make_client("sns", eddy_endpoint, parameter_validation=False)
+    return make_client("sns", endpoint, parameter_validation=False)
 
 
 @pytest.fixture(scope="module")
-def awslambda(eddy_endpoint):
-    return make_client("lambda", eddy_endpoint, read_timeout=60)
+def sqs(endpoint):
+    return make_client("sqs", endpoint)
+
+
+@pytest.fixture(scope="module")
+def awslambda(endpoint):
+    return make_client("lambda", endpoint, read_timeout=60)
 
 
 def unique(prefix: str) -> str:
@@ -357,7 +380,7 @@ def subscribe_http_and_confirm(sns, topic_arn: str, subscriber: HttpSubscriber, 
 
 
 def test_standard_topic_fans_out_to_raw_and_filtered_queues_and_a_function(
-    sns, sqs, awslambda, eddy_endpoint, tmp_path
+    sns, sqs, awslambda, endpoint, tmp_path
 ):
     topic_arn = create_topic(sns, "fanout")
     raw_url, raw_arn = create_queue(sqs, "raw")
@@ -440,7 +463,7 @@ def test_standard_topic_fans_out_to_raw_and_filtered_queues_and_a_function(
     assert envelope["Message"] == "hello-1"
     assert TIMESTAMP.fullmatch(envelope["Timestamp"]), envelope["Timestamp"]
     assert envelope["MessageAttributes"] == envelope_attributes
-    assert_signing_fields(envelope, eddy_endpoint, filtered_subscription)
+    assert_signing_fields(envelope, endpoint, filtered_subscription)
 
     # The body-filtered queue (nested key) gets m2 and m4; m4 had no attributes and no subject.
     body_envelopes = envelopes_by_id(receive_exactly(sqs, body_url, 2))
@@ -449,7 +472,7 @@ def test_standard_topic_fans_out_to_raw_and_filtered_queues_and_a_function(
     assert body_envelopes[m2]["MessageAttributes"] == {"color": {"Type": "String", "Value": "blue"}}
     assert list(body_envelopes[m4]) == [key for key in NOTIFICATION_KEYS if key not in ("Subject", "MessageAttributes")]
     for document in body_envelopes.values():
-        assert_signing_fields(document, eddy_endpoint, body_subscription)
+        assert_signing_fields(document, endpoint, body_subscription)
 
     # The function gets every message, one SNS event record per invoke.
     records = lambda_records_by_message_id(lambda_events(trace, 4))
@@ -464,9 +487,9 @@ def test_standard_topic_fans_out_to_raw_and_filtered_queues_and_a_function(
         assert sns_record["TopicArn"] == topic_arn
         assert TIMESTAMP.fullmatch(sns_record["Timestamp"])
         assert sns_record["SignatureVersion"] == "1"
-        assert sns_record["SigningCertUrl"].startswith(f"{eddy_endpoint}/SimpleNotificationService-")
+        assert sns_record["SigningCertUrl"].startswith(f"{endpoint}/SimpleNotificationService-")
         assert sns_record["UnsubscribeUrl"] == (
-            f"{eddy_endpoint}/?Action=Unsubscribe&SubscriptionArn={lambda_subscription}"
+            f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={lambda_subscription}"
         )
         verify_signature(sns_record)
     assert records[m1]["Sns"]["Subject"] == "greeting"
@@ -541,7 +564,7 @@ def test_message_structure_json_must_parse_and_have_a_default(sns, sqs):
 
 
 def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
-    sns, sqs, eddy_endpoint, http_subscriber
+    sns, sqs, endpoint, http_subscriber
 ):
     topic_arn = create_topic(sns, "http")
     subscriber = http_subscriber()
@@ -574,7 +597,7 @@ def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
     token = document["Token"]
     assert token and re.fullmatch(r"[0-9A-Za-z]+", token), token
     assert document["SubscribeURL"] == (
-        f"{eddy_endpoint}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
+        f"{endpoint}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
     )
     assert TIMESTAMP.fullmatch(document["Timestamp"])
     assert document["SignatureVersion"] == "1"
@@ -615,9 +638,9 @@ def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
     assert notification["Message"] == "to the endpoint"
     assert notification["Subject"] == "hi"
     assert notification["MessageAttributes"] == {"kind": {"Type": "String", "Value": "test"}}
-    assert_signing_fields(notification, eddy_endpoint, subscription_arn, version="1")
+    assert_signing_fields(notification, endpoint, subscription_arn, version="1")
     [queued] = receive_exactly(sqs, queue_url, 1)
-    assert_signing_fields(json.loads(queued["Body"]), eddy_endpoint, queue_subscription, version="1")
+    assert_signing_fields(json.loads(queued["Body"]), endpoint, queue_subscription, version="1")
 
     # SignatureVersion 2 (SHA256withRSA) once the topic asks for it.
     sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="SignatureVersion", AttributeValue="2")
@@ -626,11 +649,11 @@ def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
     [post] = subscriber.wait_for("Notification", message_id=second)
     notification = json.loads(post["body"])
     assert list(notification) == [key for key in NOTIFICATION_KEYS if key not in ("Subject", "MessageAttributes")]
-    assert_signing_fields(notification, eddy_endpoint, subscription_arn, version="2")
+    assert_signing_fields(notification, endpoint, subscription_arn, version="2")
     [queued] = receive_exactly(sqs, queue_url, 1)
     queued_envelope = json.loads(queued["Body"])
     assert queued_envelope["MessageId"] == second
-    assert_signing_fields(queued_envelope, eddy_endpoint, queue_subscription, version="2")
+    assert_signing_fields(queued_envelope, endpoint, queue_subscription, version="2")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,7 +707,7 @@ def test_failing_http_endpoint_gets_policy_retries_then_message_goes_to_dead_let
 # 5. FIFO topic to FIFO queue
 
 
-def test_fifo_topic_keeps_group_order_under_concurrent_publishers_and_deduplicates(sns, sqs, eddy_endpoint):
+def test_fifo_topic_keeps_group_order_under_concurrent_publishers_and_deduplicates(sns, sqs, endpoint):
     topic_arn = create_topic(sns, "t", fifo=True, ContentBasedDeduplication="true")
     queue_url, fifo_queue_arn = create_queue(sqs, "fifo-target", fifo=True)
     subscription_arn = subscribe(sns, topic_arn, "sqs", fifo_queue_arn)
@@ -695,7 +718,7 @@ def test_fifo_topic_keeps_group_order_under_concurrent_publishers_and_deduplicat
     lock = threading.Lock()
 
     def publisher(group: str) -> None:
-        client = make_client("sns", eddy_endpoint)
+        client = make_client("sns", endpoint)
         try:
             for sequence in range(per_group):
                 body = f"{group}:{sequence}"
@@ -735,7 +758,7 @@ def test_fifo_topic_keeps_group_order_under_concurrent_publishers_and_deduplicat
         assert re.fullmatch(r"\d{20}", envelope["SequenceNumber"]), envelope["SequenceNumber"]
         assert envelope["SequenceNumber"] == published[envelope["MessageId"]]["sequence"]
         assert envelope["Message"] == published[envelope["MessageId"]]["body"]
-        assert envelope["UnsubscribeURL"] == f"{eddy_endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
+        assert envelope["UnsubscribeURL"] == f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
         group = envelope["Message"].split(":")[0]
         assert message["Attributes"]["MessageGroupId"] == group
         assert message["Attributes"]["MessageDeduplicationId"] == hashlib.sha256(envelope["Message"].encode()).hexdigest()
@@ -786,7 +809,7 @@ def test_fifo_topic_keeps_group_order_under_concurrent_publishers_and_deduplicat
 
 def test_every_acknowledged_publish_reaches_every_queue_after_kill_9(tmp_path):
     data_dir = tmp_path / "data"
-    server = start_eddy(data_dir)
+    server = start_signing_eddy(data_dir)
     try:
         sns_client = make_client("sns", server.endpoint)
         sqs_client = make_client("sqs", server.endpoint)
@@ -827,7 +850,7 @@ def test_every_acknowledged_publish_reaches_every_queue_after_kill_9(tmp_path):
         acked = {message_id for ids in acknowledged for message_id in ids}
         assert all(acknowledged), "every publisher had acknowledged publishes before the kill"
 
-        server = start_eddy(data_dir, ["--store", server.store_url])
+        server = start_signing_eddy(data_dir, ["--store", server.store_url])
         sqs_client = make_client("sqs", server.endpoint)
         some_envelope = None
         for name in queue_names:
@@ -934,3 +957,24 @@ def test_publish_batch_rejects_bad_batches_whole(sns, sns_unvalidated, sqs):
     assert error_code(bad_id) == "InvalidBatchEntryId"
 
     assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# eddy's default: envelopes to queues unsigned (the fields kept, Signature empty)
+
+
+def test_without_envelope_signing_queue_envelopes_keep_their_fields_with_an_empty_signature(eddy_endpoint):
+    sns_client = make_client("sns", eddy_endpoint)
+    sqs_client = make_client("sqs", eddy_endpoint)
+    topic_arn = create_topic(sns_client, "unsigned")
+    queue_url, queue_arn_ = create_queue(sqs_client, "unsigned")
+    subscription_arn = subscribe(sns_client, topic_arn, "sqs", queue_arn_)
+    message_id = sns_client.publish(TopicArn=topic_arn, Message="unsigned")["MessageId"]
+    [message] = receive_exactly(sqs_client, queue_url, 1)
+    envelope = json.loads(message["Body"])
+    assert list(envelope) == [key for key in NOTIFICATION_KEYS if key not in ("Subject", "MessageAttributes")]
+    assert envelope["MessageId"] == message_id
+    assert envelope["SignatureVersion"] == "1"
+    assert envelope["Signature"] == ""
+    assert envelope["UnsubscribeURL"] == f"{eddy_endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
+    assert isinstance(certificate(envelope["SigningCertURL"]).public_key(), rsa.RSAPublicKey)
