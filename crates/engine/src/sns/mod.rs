@@ -2,3 +2,4 @@
 //! wired to any API: SNS topics come with issue 4.
 
 pub mod filter_policy;
+pub mod signing;
