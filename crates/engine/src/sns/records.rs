@@ -119,6 +119,11 @@ type CachedTopic = (Instant, Arc<TopicView>);
 #[derive(Debug, Default)]
 pub(crate) struct SnsState {
     pub(crate) platform: OnceLock<SnsPlatform>,
+    /// The signing key pair, loaded from the store on first use.
+    pub(crate) keys: tokio::sync::OnceCell<Arc<super::signing::SigningKeys>>,
+    /// Asks the `sns-http` worker for the poller of an HTTP delivery queue.
+    pub(crate) http_poller_requests:
+        OnceLock<tokio::sync::mpsc::UnboundedSender<crate::sqs::QueueRef>>,
     topics: Mutex<HashMap<TopicKey, CachedTopic>>,
     /// Bumped by every invalidation, so a view read before one is not cached after it.
     generation: Mutex<u64>,
