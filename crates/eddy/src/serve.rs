@@ -62,6 +62,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     engine.set_async_invocation_settings(engine::lambda::AsyncInvocationSettings {
         function_retry_delay: settings.function_retry_delay,
     });
+    engine.set_sns_envelope_signing(settings.sns_sign_envelopes);
     create_declared_queues(&engine, &settings).await?;
     let workers = engine.start_workers();
 

@@ -42,6 +42,46 @@ impl Engine {
         format!("{}/{}", self.public_url(), keys.certificate_file_name())
     }
 
+    /// Whether SQS envelopes and Lambda events get real signatures (`--sns-sign-envelopes`).
+    /// Off by default: an RSA signature costs far more CPU than the rest of a publish, and
+    /// subscribers verify HTTP deliveries, which are always signed. When off, the fields
+    /// are present with an empty `Signature`, so parsers that expect them still work.
+    pub fn set_sns_envelope_signing(&self, sign: bool) {
+        self.inner
+            .sns
+            .sign_envelopes
+            .store(sign, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The signature fields of an SQS envelope or Lambda event: real when envelope signing
+    /// is on, else with an empty signature.
+    pub(crate) async fn envelope_signature(
+        &self,
+        topic: &TopicRecord,
+        message: &str,
+        message_id: &str,
+        subject: Option<&str>,
+        timestamp: &str,
+        topic_arn: &str,
+    ) -> Result<Option<SignatureFields>> {
+        if self
+            .inner
+            .sns
+            .sign_envelopes
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return self
+                .sign_notification(topic, message, message_id, subject, timestamp, topic_arn)
+                .await;
+        }
+        let keys = self.signing_keys().await?;
+        Ok(Some((
+            signature_version(topic).to_string(),
+            String::new(),
+            self.signing_cert_url(&keys),
+        )))
+    }
+
     /// The signature fields of a notification of `topic`, with its SignatureVersion.
     pub(crate) async fn sign_notification(
         &self,

@@ -18,6 +18,7 @@ use store::{FanOut, NewMessage, QueueId, QueueSend};
 
 use super::envelope::{self, Notification};
 use super::http_delivery::HttpDeliveryRecord;
+use super::keys::SignatureFields;
 use super::records::{SubscriptionView, TopicView};
 use super::types::{
     PublishBatchEntry, PublishBatchFailure, PublishBatchOutput, PublishBatchSuccess, PublishInput,
@@ -260,6 +261,7 @@ impl Engine {
         let mut after = AfterCommit::default();
         let mut fan_outs = Vec::with_capacity(publishes.len());
         for publish in &publishes {
+            let mut signatures = SignatureCache::new();
             let mut sends: Vec<QueueSend> = Vec::new();
             for subscription in &view.subscriptions {
                 if subscription.record.pending_confirmation || !passes_filter(subscription, publish)
@@ -267,7 +269,13 @@ impl Engine {
                     continue;
                 }
                 match self
-                    .delivery_for(view, subscription, publish, &topic_arn, &timestamp, now)
+                    .delivery_for(
+                        view,
+                        subscription,
+                        publish,
+                        (&topic_arn, &timestamp, now),
+                        &mut signatures,
+                    )
                     .await
                 {
                     Ok(Some((queue, message, wake))) => {
@@ -356,9 +364,8 @@ impl Engine {
         view: &TopicView,
         subscription: &SubscriptionView,
         publish: &PreparedPublish,
-        topic_arn: &str,
-        timestamp: &str,
-        now: store::Millis,
+        (topic_arn, timestamp, now): (&str, &str, store::Millis),
+        signatures: &mut SignatureCache,
     ) -> Result<Option<(QueueId, NewMessage, Wake)>> {
         let record = &subscription.record;
         let subscription_arn = self.subscription_arn(&record.account, &record.topic, &record.id);
@@ -382,13 +389,12 @@ impl Engine {
                     let signature = if fifo {
                         None
                     } else {
-                        self.sign_notification(
-                            &view.topic,
+                        self.cached_signature(
+                            signatures,
+                            view,
+                            publish,
                             message,
-                            &publish.message_id,
-                            publish.subject.as_deref(),
-                            timestamp,
-                            topic_arn,
+                            (topic_arn, timestamp),
                         )
                         .await?
                     };
@@ -422,14 +428,7 @@ impl Engine {
             }
             "lambda" => {
                 let signature = self
-                    .sign_notification(
-                        &view.topic,
-                        message,
-                        &publish.message_id,
-                        publish.subject.as_deref(),
-                        timestamp,
-                        topic_arn,
-                    )
+                    .cached_signature(signatures, view, publish, message, (topic_arn, timestamp))
                     .await?;
                 let event = envelope::lambda_event(
                     &Notification {
@@ -494,6 +493,33 @@ impl Engine {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The envelope signature of `message`, computed once per publish and message text
+    /// (every subscription's string to sign is the same).
+    async fn cached_signature(
+        &self,
+        signatures: &mut SignatureCache,
+        view: &TopicView,
+        publish: &PreparedPublish,
+        message: &str,
+        (topic_arn, timestamp): (&str, &str),
+    ) -> Result<Option<SignatureFields>> {
+        if let Some(signature) = signatures.get(message) {
+            return Ok(signature.clone());
+        }
+        let signature = self
+            .envelope_signature(
+                &view.topic,
+                message,
+                &publish.message_id,
+                publish.subject.as_deref(),
+                timestamp,
+                topic_arn,
+            )
+            .await?;
+        signatures.insert(message.to_string(), signature.clone());
+        Ok(signature)
     }
 
     /// The queue record of `queue`, `None` when it does not exist.
@@ -583,6 +609,9 @@ impl Engine {
         Ok(self.queue_record(&queue).await?.id)
     }
 }
+
+/// Signatures of one publish, by message text.
+type SignatureCache = HashMap<String, Option<SignatureFields>>;
 
 /// What to start once a delivery is committed.
 #[derive(Debug)]

@@ -121,6 +121,8 @@ pub(crate) struct SnsState {
     pub(crate) platform: OnceLock<SnsPlatform>,
     /// The signing key pair, loaded from the store on first use.
     pub(crate) keys: tokio::sync::OnceCell<Arc<super::signing::SigningKeys>>,
+    /// Whether SQS and Lambda deliveries carry real signatures (HTTP ones always do).
+    pub(crate) sign_envelopes: std::sync::atomic::AtomicBool,
     /// Asks the `sns-http` worker for the poller of an HTTP delivery queue.
     pub(crate) http_poller_requests:
         OnceLock<tokio::sync::mpsc::UnboundedSender<crate::sqs::QueueRef>>,
