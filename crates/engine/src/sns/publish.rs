@@ -260,7 +260,11 @@ impl Engine {
         };
         let mut after = AfterCommit::default();
         let mut fan_outs = Vec::with_capacity(publishes.len());
-        for publish in &publishes {
+        let sequences: Vec<Option<String>> = publishes
+            .iter()
+            .map(|_| topic.fifo.then(|| self.next_fifo_sequence(now)))
+            .collect();
+        for (publish, sequence) in publishes.iter().zip(&sequences) {
             let mut signatures = SignatureCache::new();
             let mut sends: Vec<QueueSend> = Vec::new();
             for subscription in &view.subscriptions {
@@ -274,6 +278,7 @@ impl Engine {
                         subscription,
                         publish,
                         (&topic_arn, &timestamp, now),
+                        sequence.as_deref(),
                         &mut signatures,
                     )
                     .await
@@ -308,7 +313,12 @@ impl Engine {
             let guard = guard_queue.map(|guard_queue| QueueSend {
                 queue: guard_queue,
                 messages: vec![NewMessage {
-                    message_id: publish.message_id.clone(),
+                    // The id a duplicate answers with carries the original's sequence.
+                    message_id: format!(
+                        "{}/{}",
+                        publish.message_id,
+                        sequence.as_deref().unwrap_or_default()
+                    ),
                     body: publish.message_id.clone(),
                     meta: String::new(),
                     sent_at: now,
@@ -332,17 +342,23 @@ impl Engine {
             ))));
         }
         let mut outputs = Vec::with_capacity(publishes.len());
-        for (publish, outcome) in publishes.iter().zip(&outcomes) {
-            match outcome.guard.as_ref().and_then(|guard| guard.first()) {
-                Some(guard) => outputs.push(PublishOutput {
-                    message_id: guard.message_id.clone(),
-                    sequence_number: Some(format!("{:020}", guard.sequence)),
-                }),
-                None => outputs.push(PublishOutput {
+        for ((publish, outcome), sequence) in publishes.iter().zip(&outcomes).zip(sequences) {
+            let original = outcome
+                .guard
+                .as_ref()
+                .and_then(|guard| guard.first())
+                .filter(|guard| guard.duplicate)
+                .and_then(|guard| guard.message_id.split_once('/'));
+            outputs.push(match original {
+                Some((message_id, sequence)) => PublishOutput {
+                    message_id: message_id.to_string(),
+                    sequence_number: Some(sequence.to_string()),
+                },
+                None => PublishOutput {
                     message_id: publish.message_id.clone(),
-                    sequence_number: None,
-                }),
-            }
+                    sequence_number: sequence,
+                },
+            });
         }
         // A duplicate entry wrote nothing; waking its queues costs one empty look.
         for (queue, messages) in after.woken {
@@ -365,6 +381,7 @@ impl Engine {
         subscription: &SubscriptionView,
         publish: &PreparedPublish,
         (topic_arn, timestamp, now): (&str, &str, store::Millis),
+        sequence: Option<&str>,
         signatures: &mut SignatureCache,
     ) -> Result<Option<(QueueId, NewMessage, Wake)>> {
         let record = &subscription.record;
@@ -372,7 +389,6 @@ impl Engine {
         let message = publish.message_for(&record.protocol);
         let attributes = envelope::envelope_attributes(&publish.attributes);
         let unsubscribe_url = self.unsubscribe_url(&subscription_arn);
-        let sequence = None;
         let fifo = view.topic.fifo;
         match record.protocol.as_str() {
             "sqs" => {
@@ -520,6 +536,22 @@ impl Engine {
             .await?;
         signatures.insert(message.to_string(), signature.clone());
         Ok(signature)
+    }
+
+    /// A FIFO topic's next sequence number: 20 digits, increasing on this node (the
+    /// publish time in microseconds-like units, so nodes agree roughly on order).
+    fn next_fifo_sequence(&self, now: store::Millis) -> String {
+        use std::sync::atomic::Ordering;
+        let floor = now.saturating_mul(1_000_000);
+        let last = &self.inner.sns.last_sequence;
+        let mut current = last.load(Ordering::Relaxed);
+        loop {
+            let next = floor.max(current + 1);
+            match last.compare_exchange_weak(current, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return format!("{next:020}"),
+                Err(actual) => current = actual,
+            }
+        }
     }
 
     /// The queue record of `queue`, `None` when it does not exist.

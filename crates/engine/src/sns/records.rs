@@ -121,6 +121,8 @@ pub(crate) struct SnsState {
     pub(crate) platform: OnceLock<SnsPlatform>,
     /// The signing key pair, loaded from the store on first use.
     pub(crate) keys: tokio::sync::OnceCell<Arc<super::signing::SigningKeys>>,
+    /// The last FIFO sequence number this node handed out.
+    pub(crate) last_sequence: std::sync::atomic::AtomicI64,
     /// Whether SQS and Lambda deliveries carry real signatures (HTTP ones always do).
     pub(crate) sign_envelopes: std::sync::atomic::AtomicBool,
     /// Asks the `sns-http` worker for the poller of an HTTP delivery queue.
