@@ -73,6 +73,7 @@ fn publish_input(topic_arn: &str, message: &str) -> PublishInput {
 #[tokio::test]
 async fn publish_delivers_envelope_raw_and_filtered_copies_in_one_call() -> TestResult {
     let harness = Harness::new().await?;
+    harness.engine.set_sns_envelope_signing(true);
     let topic_arn = topic(&harness, "orders", &[]).await?;
     let plain = harness.queue("plain", &[]).await?;
     let raw = harness.queue("raw", &[]).await?;
