@@ -190,6 +190,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn https_endpoints_are_spoken_to_in_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let first_byte = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut byte = [0u8; 1];
+            socket.read_exact(&mut byte).await.unwrap();
+            byte[0]
+        });
+        let result = HttpNotifier::new()
+            .post(
+                &format!("https://{address}/"),
+                Vec::new(),
+                "x".into(),
+                Duration::from_secs(5),
+            )
+            .await;
+        // 0x16 opens a TLS handshake record: the ClientHello. The server then hangs up.
+        assert_eq!(first_byte.await.unwrap(), 0x16);
+        assert!(result.is_err());
+    }
+
+    #[tokio::test]
     async fn a_refused_connection_is_an_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
