@@ -5,8 +5,8 @@
 //!
 //! A message in a delivery queue is a [`HttpDeliveryRecord`]: what to send, not yet
 //! signed. The worker signs at delivery time, so the RSA work is off the publish path.
-//! A retry is the message made invisible for the policy's delay; the attempt number is
-//! its receive count. Moving to the dead-letter queue writes the message there before
+//! A retry is the message made invisible for the delay the delivery policy
+//! (`delivery_policy.rs`) gives; the attempt number is its receive count. Moving to the dead-letter queue writes the message there before
 //! deleting it here, so a crash in between delivers it twice, never zero times.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::SubscriptionRecord;
+use super::delivery_policy::EffectiveHttpPolicy;
 use super::envelope::{self, ConfirmationJson, EnvelopeAttributes, Notification};
 use crate::sqs::{ChangeVisibilityInput, QueueRef, ReceiveMessageInput, ReceivedMessage};
 use crate::{Engine, Error, Result};
@@ -69,119 +70,6 @@ impl HttpDeliveryRecord {
 const TAG_ACCOUNT: &str = "eddy:sns-account";
 const TAG_TOPIC: &str = "eddy:sns-topic";
 const TAG_ID: &str = "eddy:sns-subscription";
-
-/// AWS's delivery retry policy for HTTP/HTTPS (`healthyRetryPolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
-    pub num_retries: u32,
-    pub num_no_delay_retries: u32,
-    pub min_delay_target: u32,
-    pub max_delay_target: u32,
-    pub num_min_delay_retries: u32,
-    pub num_max_delay_retries: u32,
-    pub backoff: Backoff,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backoff {
-    Linear,
-    Arithmetic,
-    Geometric,
-    Exponential,
-}
-
-impl Default for RetryPolicy {
-    /// SNS's default for HTTP/S: three retries 20 seconds apart.
-    fn default() -> Self {
-        RetryPolicy {
-            num_retries: 3,
-            num_no_delay_retries: 0,
-            min_delay_target: 20,
-            max_delay_target: 20,
-            num_min_delay_retries: 0,
-            num_max_delay_retries: 0,
-            backoff: Backoff::Linear,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The policy a subscription's `DeliveryPolicy` (or else its topic's `http` section)
-    /// sets; the default for what neither sets.
-    pub(crate) fn of(subscription: Option<&str>, topic: Option<&str>) -> RetryPolicy {
-        let from_subscription = subscription
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-            .and_then(|value| value.get("healthyRetryPolicy").cloned());
-        let from_topic = topic
-            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
-            .and_then(|value| value.get("http")?.get("defaultHealthyRetryPolicy").cloned());
-        match from_subscription.or(from_topic) {
-            Some(value) => RetryPolicy::from_json(&value),
-            None => RetryPolicy::default(),
-        }
-    }
-
-    fn from_json(value: &serde_json::Value) -> RetryPolicy {
-        let default = RetryPolicy::default();
-        let number = |name: &str, fallback: u32| {
-            value
-                .get(name)
-                .and_then(serde_json::Value::as_u64)
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(fallback)
-        };
-        let backoff = match value.get("backoffFunction").and_then(|b| b.as_str()) {
-            Some("arithmetic") => Backoff::Arithmetic,
-            Some("geometric") => Backoff::Geometric,
-            Some("exponential") => Backoff::Exponential,
-            _ => Backoff::Linear,
-        };
-        let min_delay_target = number("minDelayTarget", default.min_delay_target).max(1);
-        RetryPolicy {
-            num_retries: number("numRetries", default.num_retries),
-            num_no_delay_retries: number("numNoDelayRetries", 0),
-            min_delay_target,
-            max_delay_target: number("maxDelayTarget", default.max_delay_target)
-                .max(min_delay_target),
-            num_min_delay_retries: number("numMinDelayRetries", 0),
-            num_max_delay_retries: number("numMaxDelayRetries", 0),
-            backoff,
-        }
-    }
-
-    /// Seconds to wait before retry number `retry` (1-based), through AWS's four phases:
-    /// immediate retries, retries at the minimum delay, the backoff phase from minimum to
-    /// maximum, and retries at the maximum delay.
-    pub(crate) fn delay_before(&self, retry: u32) -> u32 {
-        let min = self.min_delay_target;
-        let max = self.max_delay_target;
-        if retry <= self.num_no_delay_retries {
-            return 0;
-        }
-        let after_immediate = retry - self.num_no_delay_retries;
-        if after_immediate <= self.num_min_delay_retries {
-            return min;
-        }
-        let backoff_retries = self.num_retries.saturating_sub(
-            self.num_no_delay_retries + self.num_min_delay_retries + self.num_max_delay_retries,
-        );
-        let step = after_immediate - self.num_min_delay_retries;
-        if step > backoff_retries || backoff_retries == 0 {
-            return max;
-        }
-        let fraction = f64::from(step) / f64::from(backoff_retries);
-        let span = f64::from(max - min);
-        let grown = match self.backoff {
-            Backoff::Linear => span * fraction,
-            Backoff::Arithmetic => span * fraction * fraction,
-            Backoff::Geometric => span * fraction.powi(3),
-            Backoff::Exponential => span * (2f64.powf(fraction * 4.0) - 1.0) / 15.0,
-        };
-        (f64::from(min) + grown)
-            .round()
-            .clamp(f64::from(min), f64::from(max)) as u32
-    }
-}
 
 /// Whether the endpoint answered with success.
 fn delivered(status: u16) -> bool {
@@ -505,6 +393,16 @@ impl Engine {
                 )
             }
         };
+        let policy = match &topic_record {
+            Some(topic) => subscription.effective_delivery_policy(topic),
+            None => EffectiveHttpPolicy::of(
+                None,
+                subscription
+                    .attributes
+                    .get("DeliveryPolicy")
+                    .map(String::as_str),
+            ),
+        };
         let mut headers = vec![
             (
                 "x-amz-sns-message-type".to_string(),
@@ -512,10 +410,7 @@ impl Engine {
             ),
             ("x-amz-sns-message-id".to_string(), message_id.clone()),
             ("x-amz-sns-topic-arn".to_string(), topic_arn.clone()),
-            (
-                "Content-Type".to_string(),
-                "text/plain; charset=UTF-8".to_string(),
-            ),
+            ("Content-Type".to_string(), policy.content_type.clone()),
             (
                 "User-Agent".to_string(),
                 "Amazon Simple Notification Service Agent".to_string(),
@@ -547,23 +442,12 @@ impl Engine {
             Ok(status) => format!("endpoint answered {status}"),
             Err(reason) => reason,
         };
-        let attempt: u32 = received
+        let attempt: usize = received
             .attributes
             .get("ApproximateReceiveCount")
             .and_then(|count| count.parse().ok())
             .unwrap_or(1);
-        let policy = RetryPolicy::of(
-            subscription
-                .attributes
-                .get("DeliveryPolicy")
-                .map(String::as_str),
-            topic_record
-                .as_ref()
-                .and_then(|topic| topic.attributes.get("DeliveryPolicy"))
-                .map(String::as_str),
-        );
-        if attempt <= policy.num_retries {
-            let delay = policy.delay_before(attempt);
+        if let Some(&delay) = policy.retry.retry_delays().get(attempt.saturating_sub(1)) {
             tracing::info!(subscription = %subscription_arn, %message_id, attempt, delay, %failure, "HTTP delivery failed; will retry");
             return self
                 .change_message_visibility(
@@ -621,52 +505,5 @@ fn http_queue_ref(subscription: &SubscriptionRecord) -> QueueRef {
             &[&subscription.account, &subscription.topic, &subscription.id],
             "",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_policy_retries_three_times_twenty_seconds_apart() {
-        let policy = RetryPolicy::default();
-        assert_eq!(policy.num_retries, 3);
-        assert_eq!(
-            (1..=3).map(|n| policy.delay_before(n)).collect::<Vec<_>>(),
-            [20, 20, 20]
-        );
-    }
-
-    #[test]
-    fn phases_run_immediate_then_minimum_then_backoff_then_maximum() {
-        let policy = RetryPolicy {
-            num_retries: 8,
-            num_no_delay_retries: 2,
-            min_delay_target: 1,
-            max_delay_target: 9,
-            num_min_delay_retries: 1,
-            num_max_delay_retries: 1,
-            backoff: Backoff::Linear,
-        };
-        let delays: Vec<u32> = (1..=8).map(|n| policy.delay_before(n)).collect();
-        assert_eq!(delays, [0, 0, 1, 3, 5, 7, 9, 9]);
-    }
-
-    #[test]
-    fn subscription_policy_wins_over_topic_policy() {
-        let policy = RetryPolicy::of(
-            Some(
-                r#"{"healthyRetryPolicy":{"numRetries":2,"minDelayTarget":1,"maxDelayTarget":1}}"#,
-            ),
-            Some(r#"{"http":{"defaultHealthyRetryPolicy":{"numRetries":7}}}"#),
-        );
-        assert_eq!(policy.num_retries, 2);
-        assert_eq!(policy.delay_before(1), 1);
-        let from_topic = RetryPolicy::of(
-            None,
-            Some(r#"{"http":{"defaultHealthyRetryPolicy":{"numRetries":7}}}"#),
-        );
-        assert_eq!(from_topic.num_retries, 7);
     }
 }

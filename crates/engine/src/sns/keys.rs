@@ -76,7 +76,7 @@ impl Engine {
         }
         let keys = self.signing_keys().await?;
         Ok(Some((
-            signature_version(topic).to_string(),
+            signature_version_of(topic).to_string(),
             String::new(),
             self.signing_cert_url(&keys),
         )))
@@ -93,7 +93,7 @@ impl Engine {
         topic_arn: &str,
     ) -> Result<Option<SignatureFields>> {
         let keys = self.signing_keys().await?;
-        let version = signature_version(topic);
+        let version = signature_version_of(topic);
         let text = signing::notification_string_to_sign(
             message, message_id, subject, timestamp, topic_arn,
         );
@@ -118,7 +118,7 @@ impl Engine {
         topic_arn: &str,
     ) -> Result<SignatureFields> {
         let keys = self.signing_keys().await?;
-        let version = topic.map_or("1", signature_version);
+        let version = topic.map_or("1", signature_version_of);
         let text = signing::confirmation_string_to_sign(
             kind,
             message,
@@ -143,9 +143,10 @@ impl Engine {
     }
 }
 
-fn signature_version(topic: &TopicRecord) -> &'static str {
-    match topic.attributes.get("SignatureVersion").map(String::as_str) {
-        Some("2") => "2",
+/// `"2"` for topics that ask for SHA256withRSA, else `"1"`.
+fn signature_version_of(topic: &TopicRecord) -> &'static str {
+    match topic.signature_version() {
+        "2" => "2",
         _ => "1",
     }
 }

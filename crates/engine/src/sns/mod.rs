@@ -28,9 +28,6 @@
 //! - Internal queues live in reserved accounts (`sns:…`, `lambda:async`) that no access
 //!   key can name.
 
-// While SNS is being wired in, parts are not called yet. Removed once they all are.
-#![allow(dead_code, unused_imports)]
-
 mod delivery_policy;
 mod envelope;
 pub mod filter_policy;

@@ -717,7 +717,7 @@ fn prepare(view: &TopicView, entry: Entry) -> Result<PreparedPublish> {
                 check_fifo_token(&id, "MessageDeduplicationId")?;
                 Some(id)
             }
-            None if content_based_deduplication(&topic.attributes) => {
+            None if topic.content_based_deduplication() => {
                 Some(hex::encode(Sha256::digest(default_message.as_bytes())))
             }
             None => {
@@ -744,12 +744,6 @@ fn prepare(view: &TopicView, entry: Entry) -> Result<PreparedPublish> {
         group_id: entry.message_group_id,
         deduplication_id,
     })
-}
-
-fn content_based_deduplication(attributes: &BTreeMap<String, String>) -> bool {
-    attributes
-        .get("ContentBasedDeduplication")
-        .is_some_and(|value| value.eq_ignore_ascii_case("true"))
 }
 
 fn check_fifo_token(value: &str, name: &str) -> Result<()> {

@@ -466,16 +466,6 @@ impl Engine {
             .collect()
     }
 
-    /// Every subscription in every account (for workers that serve them all).
-    pub(crate) async fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>> {
-        self.store()
-            .resources_of_kind(SUBSCRIPTION_KIND)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
-    }
-
     /// The topic and its subscriptions, from this node's cache when it is fresh; `None`
     /// when the topic does not exist.
     pub(crate) async fn topic_view(
