@@ -586,6 +586,7 @@ def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
     document = json.loads(confirmation["body"])
     assert confirmation["path"] == "/sns-hook"
     assert headers["content-type"].startswith("text/plain")
+    assert headers["user-agent"] == "Amazon Simple Notification Service Agent"
     assert headers["x-amz-sns-message-id"] == document["MessageId"]
     assert headers["x-amz-sns-topic-arn"] == topic_arn
     assert "x-amz-sns-subscription-arn" not in headers
@@ -654,6 +655,40 @@ def test_http_subscriber_confirms_and_verifies_signatures_of_versions_1_and_2(
     queued_envelope = json.loads(queued["Body"])
     assert queued_envelope["MessageId"] == second
     assert_signing_fields(queued_envelope, endpoint, queue_subscription, version="2")
+
+
+def test_http_endpoint_unsubscribed_by_its_unsubscribe_url_gets_an_unsubscribe_confirmation(
+    sns, endpoint, http_subscriber
+):
+    topic_arn = create_topic(sns, "http-leave")
+    subscriber = http_subscriber()
+    _, subscription_arn = subscribe_http_and_confirm(sns, topic_arn, subscriber)
+    first = sns.publish(TopicArn=topic_arn, Message="before")["MessageId"]
+    [post] = subscriber.wait_for("Notification", message_id=first)
+
+    with urllib.request.urlopen(json.loads(post["body"])["UnsubscribeURL"], timeout=10) as reply:
+        assert reply.status == 200
+    assert sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"] == []
+    after = sns.publish(TopicArn=topic_arn, Message="after")["MessageId"]
+    time.sleep(1.5)
+    assert subscriber.of_type("Notification", after) == []
+
+    # AWS then tells the endpoint, with a token to undo it (sns/latest/dg/http-unsubscribe-confirmation-json).
+    [goodbye] = subscriber.wait_for("UnsubscribeConfirmation", timeout=10)
+    document = json.loads(goodbye["body"])
+    assert goodbye["headers"]["x-amz-sns-message-id"] == document["MessageId"]
+    assert goodbye["headers"]["x-amz-sns-topic-arn"] == topic_arn
+    assert goodbye["headers"]["x-amz-sns-subscription-arn"] == subscription_arn
+    assert list(document) == CONFIRMATION_KEYS
+    assert document["Type"] == "UnsubscribeConfirmation"
+    assert document["Message"] == (
+        f"You have chosen to deactivate subscription {subscription_arn}.\n"
+        "To cancel this operation and restore the subscription, visit the SubscribeURL included in this message."
+    )
+    assert document["SubscribeURL"] == (
+        f"{endpoint}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={document['Token']}"
+    )
+    verify_signature(document)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,6 +857,7 @@ def test_every_acknowledged_publish_reaches_every_queue_after_kill_9(tmp_path):
         stop = threading.Event()
         acknowledged: list[list[str]] = [[] for _ in range(8)]
         server_errors: list[ClientError] = []
+        cut_off: list[int] = []
 
         def publisher(index: int) -> None:
             client = make_client("sns", server.endpoint, connect_timeout=2, read_timeout=10)
@@ -833,6 +869,7 @@ def test_every_acknowledged_publish_reaches_every_queue_after_kill_9(tmp_path):
                     server_errors.append(error)
                     return
                 except Exception:  # noqa: BLE001 (the connection died with the server)
+                    cut_off.append(index)
                     return
                 acknowledged[index].append(response["MessageId"])
                 sequence += 1
@@ -849,6 +886,7 @@ def test_every_acknowledged_publish_reaches_every_queue_after_kill_9(tmp_path):
         assert server_errors == []
         acked = {message_id for ids in acknowledged for message_id in ids}
         assert all(acknowledged), "every publisher had acknowledged publishes before the kill"
+        assert cut_off, "no publish was under way when eddy was killed"
 
         server = start_signing_eddy(data_dir, ["--store", server.store_url])
         sqs_client = make_client("sqs", server.endpoint)
