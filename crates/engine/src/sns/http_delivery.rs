@@ -71,6 +71,15 @@ const TAG_ACCOUNT: &str = "eddy:sns-account";
 const TAG_TOPIC: &str = "eddy:sns-topic";
 const TAG_ID: &str = "eddy:sns-subscription";
 
+/// One POST of a delivery: what the endpoint did and what was sent.
+struct HttpAttempt {
+    outcome: std::result::Result<u16, String>,
+    message_type: String,
+    message_id: String,
+    body: String,
+    policy: EffectiveHttpPolicy,
+}
+
 /// Whether the endpoint answered with success.
 fn delivered(status: u16) -> bool {
     (200..300).contains(&status)
@@ -102,6 +111,52 @@ impl Engine {
             .await?;
         self.request_http_poller(&queue);
         Ok(())
+    }
+
+    /// Tells an HTTP/HTTPS endpoint that its subscription was deleted, as AWS does: one
+    /// signed `UnsubscribeConfirmation` POST, in the background and not retried (the
+    /// subscription, and with it its delivery queue, no longer exists).
+    pub(crate) fn send_unsubscribe_confirmation(&self, subscription: SubscriptionRecord) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let topic_arn = engine.topic_arn(&subscription.account, &subscription.topic);
+            let subscription_arn = engine.subscription_arn(
+                &subscription.account,
+                &subscription.topic,
+                &subscription.id,
+            );
+            let record = HttpDeliveryRecord::Confirmation {
+                message_type: "UnsubscribeConfirmation".to_string(),
+                message_id: uuid::Uuid::new_v4().to_string(),
+                message: format!(
+                    "You have chosen to deactivate subscription {subscription_arn}.\nTo cancel \
+                     this operation and restore the subscription, visit the SubscribeURL \
+                     included in this message."
+                ),
+                topic_arn,
+                token: subscription
+                    .token
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()),
+                timestamp: envelope::iso_timestamp(engine.now()),
+            };
+            let topic = engine
+                .load_topic(&subscription.account, &subscription.topic)
+                .await
+                .ok()
+                .flatten();
+            match engine
+                .post_http_delivery(&record, &subscription, topic.as_ref())
+                .await
+            {
+                Ok(attempt) => {
+                    tracing::debug!(subscription = %subscription_arn, outcome = ?attempt.outcome, "UnsubscribeConfirmation sent")
+                }
+                Err(error) => {
+                    tracing::warn!(subscription = %subscription_arn, %error, "cannot send UnsubscribeConfirmation")
+                }
+            }
+        });
     }
 
     /// Deletes the internal delivery queue of an HTTP/HTTPS subscription that is gone.
@@ -299,7 +354,59 @@ impl Engine {
         };
         let topic_record = self.load_topic(account, topic).await?;
         let subscription_arn = self.subscription_arn(account, topic, id);
-        let (message_type, message_id, topic_arn, body, raw) = match &record {
+        let HttpAttempt {
+            outcome,
+            message_type,
+            message_id,
+            body,
+            policy,
+        } = self
+            .post_http_delivery(&record, &subscription, topic_record.as_ref())
+            .await?;
+        let failure = match outcome {
+            Ok(status) if delivered(status) => {
+                tracing::debug!(subscription = %subscription_arn, %message_id, status, "HTTP notification delivered");
+                return self.delete_message(queue, &received.receipt_handle).await;
+            }
+            Ok(status) => format!("endpoint answered {status}"),
+            Err(reason) => reason,
+        };
+        let attempt: usize = received
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|count| count.parse().ok())
+            .unwrap_or(1);
+        if let Some(&delay) = policy.retry.retry_delays().get(attempt.saturating_sub(1)) {
+            tracing::info!(subscription = %subscription_arn, %message_id, attempt, delay, %failure, "HTTP delivery failed; will retry");
+            return self
+                .change_message_visibility(
+                    queue,
+                    ChangeVisibilityInput {
+                        receipt_handle: received.receipt_handle.clone(),
+                        visibility_timeout: i64::from(delay),
+                    },
+                )
+                .await;
+        }
+        tracing::warn!(subscription = %subscription_arn, %message_id, attempts = attempt, %failure, "HTTP delivery failed; retries exhausted");
+        if message_type == "Notification" {
+            self.dead_letter_http(&subscription, body).await?;
+        }
+        self.delete_message(queue, &received.receipt_handle).await
+    }
+
+    /// Renders one delivery (signing it now) and POSTs it once to the subscription's
+    /// endpoint; answers what the endpoint did and the body sent (for a dead-letter
+    /// queue).
+    async fn post_http_delivery(
+        &self,
+        record: &HttpDeliveryRecord,
+        subscription: &SubscriptionRecord,
+        topic_record: Option<&super::TopicRecord>,
+    ) -> Result<HttpAttempt> {
+        let subscription_arn =
+            self.subscription_arn(&subscription.account, &subscription.topic, &subscription.id);
+        let (message_type, message_id, topic_arn, body, raw) = match record {
             HttpDeliveryRecord::Notification {
                 message_id,
                 topic_arn,
@@ -312,7 +419,7 @@ impl Engine {
                 let body = if *raw {
                     message.clone()
                 } else {
-                    let signature = match &topic_record {
+                    let signature = match topic_record {
                         Some(topic_record) => {
                             self.sign_notification(
                                 topic_record,
@@ -362,7 +469,7 @@ impl Engine {
                 );
                 let (version, signature, cert) = self
                     .sign_confirmation(
-                        topic_record.as_ref(),
+                        topic_record,
                         message_type,
                         message,
                         message_id,
@@ -393,7 +500,7 @@ impl Engine {
                 )
             }
         };
-        let policy = match &topic_record {
+        let policy = match topic_record {
             Some(topic) => subscription.effective_delivery_policy(topic),
             None => EffectiveHttpPolicy::of(
                 None,
@@ -416,7 +523,7 @@ impl Engine {
                 "Amazon Simple Notification Service Agent".to_string(),
             ),
         ];
-        if message_type == "Notification" {
+        if message_type != "SubscriptionConfirmation" {
             headers.push((
                 "x-amz-sns-subscription-arn".to_string(),
                 subscription_arn.clone(),
@@ -434,36 +541,13 @@ impl Engine {
             }
             None => Err("this server cannot send HTTP requests".to_string()),
         };
-        let failure = match outcome {
-            Ok(status) if delivered(status) => {
-                tracing::debug!(subscription = %subscription_arn, %message_id, status, "HTTP notification delivered");
-                return self.delete_message(queue, &received.receipt_handle).await;
-            }
-            Ok(status) => format!("endpoint answered {status}"),
-            Err(reason) => reason,
-        };
-        let attempt: usize = received
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|count| count.parse().ok())
-            .unwrap_or(1);
-        if let Some(&delay) = policy.retry.retry_delays().get(attempt.saturating_sub(1)) {
-            tracing::info!(subscription = %subscription_arn, %message_id, attempt, delay, %failure, "HTTP delivery failed; will retry");
-            return self
-                .change_message_visibility(
-                    queue,
-                    ChangeVisibilityInput {
-                        receipt_handle: received.receipt_handle.clone(),
-                        visibility_timeout: i64::from(delay),
-                    },
-                )
-                .await;
-        }
-        tracing::warn!(subscription = %subscription_arn, %message_id, attempts = attempt, %failure, "HTTP delivery failed; retries exhausted");
-        if message_type == "Notification" {
-            self.dead_letter_http(&subscription, body).await?;
-        }
-        self.delete_message(queue, &received.receipt_handle).await
+        Ok(HttpAttempt {
+            outcome,
+            message_type: message_type.to_string(),
+            message_id,
+            body,
+            policy,
+        })
     }
 
     /// Sends an undeliverable notification to the subscription's dead-letter queue, if it

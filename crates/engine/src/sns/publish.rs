@@ -138,12 +138,12 @@ impl Engine {
         let view = self.publish_target(caller, topic_arn).await?;
         if entries.is_empty() {
             return Err(Error::SnsEmptyBatchRequest(
-                "The batch request doesn't contain any entries".to_string(),
+                "The batch request doesn't contain any entries.".to_string(),
             ));
         }
         if entries.len() > MAX_BATCH_ENTRIES {
             return Err(Error::SnsTooManyEntriesInBatchRequest(
-                "The batch request contains more entries than permissible".to_string(),
+                "The batch request contains more entries than permissible.".to_string(),
             ));
         }
         let mut seen = HashSet::new();
@@ -157,13 +157,13 @@ impl Engine {
             if !valid_id {
                 return Err(Error::SnsInvalidBatchEntryId(
                     "The Id of a batch entry in a batch request doesn't abide by the \
-                     specification"
+                     specification."
                         .to_string(),
                 ));
             }
             if !seen.insert(entry.id.as_str()) {
                 return Err(Error::SnsBatchEntryIdsNotDistinct(
-                    "Two or more batch entries in the request have the same Id".to_string(),
+                    "Two or more batch entries in the request have the same Id.".to_string(),
                 ));
             }
         }

@@ -546,6 +546,9 @@ impl Engine {
         }
         if matches!(subscription.protocol.as_str(), "http" | "https") {
             self.drop_http_delivery_queue(&subscription).await?;
+            if !subscription.pending_confirmation {
+                self.send_unsubscribe_confirmation(subscription);
+            }
         }
         Ok(())
     }
