@@ -67,3 +67,17 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
+
+/// `2026-01-31T12:00:00.123Z`.
+pub(crate) fn iso_timestamp(millis: Millis) -> String {
+    let seconds = millis.div_euclid(1000);
+    let (year, month, day) = crate::clock::civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60,
+        millis.rem_euclid(1000)
+    )
+}

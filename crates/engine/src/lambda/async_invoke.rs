@@ -56,7 +56,6 @@ const MAX_KEPT_RESPONSE_BYTES: usize = 256 * 1024;
 /// Internal queues keep messages as long as SQS can (14 days), far beyond the 6 hours an
 /// event may wait.
 const INTERNAL_RETENTION_SECONDS: &str = "1209600";
-const QUEUE_NAME_LIMIT: usize = 80;
 
 const TAG_ACCOUNT: &str = "eddy:function-account";
 const TAG_NAME: &str = "eddy:function-name";
@@ -136,6 +135,29 @@ pub(crate) struct EventHeader {
     pub client_context: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<Failure>,
+}
+
+impl EventHeader {
+    /// A new event for `record`'s function, accepted now, not yet attempted.
+    fn new(
+        record: &FunctionRecord,
+        qualifier: Option<String>,
+        client_context: Option<String>,
+        now: Millis,
+    ) -> EventHeader {
+        EventHeader {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            account: record.account.clone(),
+            function_name: record.name.clone(),
+            function_created_at: record.created_at,
+            qualifier,
+            enqueued_at: now,
+            attempts: 0,
+            throttles: 0,
+            client_context,
+            last_failure: None,
+        }
+    }
 }
 
 /// Why the last attempt (or try) did not succeed.
@@ -247,41 +269,7 @@ pub(crate) fn decode_event(body: &str) -> Option<(EventHeader, &str)> {
 /// `<account>-<name>-<created>`; characters SQS refuses, or a name too long, are replaced
 /// by a readable prefix and a hash of the whole.
 pub(crate) fn async_queue_name(account: &str, name: &str, created_at: Millis) -> String {
-    use sha2::{Digest, Sha256};
-    let full = format!("{account}-{name}-{created_at}");
-    let clean = full
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
-    if clean && full.len() <= QUEUE_NAME_LIMIT {
-        return full;
-    }
-    let hash = hex::encode(Sha256::digest(full.as_bytes()));
-    let prefix: String = full
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(QUEUE_NAME_LIMIT - 33)
-        .collect();
-    format!("{prefix}-{}", &hash[..32])
-}
-
-/// `2026-01-31T12:00:00.123Z`.
-fn iso_timestamp(millis: Millis) -> String {
-    let seconds = millis.div_euclid(1000);
-    let (year, month, day) = crate::clock::civil_from_days(seconds.div_euclid(86_400));
-    let of_day = seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60,
-        millis.rem_euclid(1000)
-    )
+    crate::sns::internal_queue_name(&[account, name, &created_at.to_string()], "")
 }
 
 /// A payload as a JSON value inside a record: verbatim when it is JSON, else a string.
@@ -340,7 +328,7 @@ impl InvocationRecord<'_> {
         })?;
         let mut record = format!(
             "{{\"version\":\"1.0\",\"timestamp\":\"{}\",\"requestContext\":{request_context},\"requestPayload\":{},\"responseContext\":{response_context}",
-            iso_timestamp(self.timestamp),
+            crate::clock::iso_timestamp(self.timestamp),
             embedded_json(self.request_payload),
         );
         if let Some(response) = self.response_payload {
@@ -402,18 +390,7 @@ impl Engine {
                 "Could not parse request body into json: Could not parse payload into json: {error}"
             ))
         })?;
-        let header = EventHeader {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            account: record.account.clone(),
-            function_name: record.name.clone(),
-            function_created_at: record.created_at,
-            qualifier,
-            enqueued_at: self.now(),
-            attempts: 0,
-            throttles: 0,
-            client_context,
-            last_failure: None,
-        };
+        let header = EventHeader::new(record, qualifier, client_context, self.now());
         let body = encode_event(&header, &payload)?;
         self.enqueue_async_event(record, body).await?;
         Ok(header.request_id)
@@ -964,18 +941,7 @@ impl Engine {
         let (record, _) = self
             .find_function(&account, &name, qualifier.as_deref())
             .await?;
-        let header = EventHeader {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            account: record.account.clone(),
-            function_name: record.name.clone(),
-            function_created_at: record.created_at,
-            qualifier,
-            enqueued_at: self.now(),
-            attempts: 0,
-            throttles: 0,
-            client_context: None,
-            last_failure: None,
-        };
+        let header = EventHeader::new(&record, qualifier, None, self.now());
         let body = encode_event(&header, &payload)?;
         let queue = self.async_queue(&record).await?;
         let queue_record = self.queue_record(&queue).await?;

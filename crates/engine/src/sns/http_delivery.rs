@@ -564,17 +564,7 @@ impl Engine {
             tracing::warn!(queue = %queue.name, "dead-letter queue of subscription does not exist; message dropped");
             return Ok(());
         };
-        let message = crate::sqs::internal::delivery_message(
-            &record,
-            crate::sqs::internal::Delivery {
-                body,
-                attributes: &crate::sqs::MessageAttributes::new(),
-                sender_id: "AIDAIT2UOQQY3AUEKVGXU",
-                group_id: None,
-                deduplication_id: None,
-            },
-            self.now(),
-        );
+        let message = super::publish::plain_delivery(&record, body, self.now());
         let outcomes = self.store().send_messages(record.id, vec![message]).await?;
         self.inner.sqs.wake_for_messages(record.id, outcomes.len());
         Ok(())

@@ -464,17 +464,7 @@ impl Engine {
                 );
                 match self.async_event_for(&record.endpoint, event).await {
                     Ok((queue, queue_record, body)) => {
-                        let message = delivery_message(
-                            &queue_record,
-                            Delivery {
-                                body,
-                                attributes: &MessageAttributes::new(),
-                                sender_id: SNS_SENDER_ID,
-                                group_id: None,
-                                deduplication_id: None,
-                            },
-                            now,
-                        );
+                        let message = plain_delivery(&queue_record, body, now);
                         Ok(Some((queue_record.id, message, Wake::AsyncPoller(queue))))
                     }
                     Err(error) => {
@@ -494,17 +484,7 @@ impl Engine {
                     raw: record.raw_message_delivery(),
                 };
                 let (queue, queue_record) = self.http_delivery_queue(record).await?;
-                let message = delivery_message(
-                    &queue_record,
-                    Delivery {
-                        body: delivery.encode()?,
-                        attributes: &MessageAttributes::new(),
-                        sender_id: SNS_SENDER_ID,
-                        group_id: None,
-                        deduplication_id: None,
-                    },
-                    now,
-                );
+                let message = plain_delivery(&queue_record, delivery.encode()?, now);
                 Ok(Some((queue_record.id, message, Wake::HttpPoller(queue))))
             }
             _ => Ok(None),
@@ -580,17 +560,7 @@ impl Engine {
         let Some(record) = self.existing_queue(&queue).await? else {
             return Ok(None);
         };
-        let message = delivery_message(
-            &record,
-            Delivery {
-                body,
-                attributes: &MessageAttributes::new(),
-                sender_id: SNS_SENDER_ID,
-                group_id: None,
-                deduplication_id: None,
-            },
-            now,
-        );
+        let message = plain_delivery(&record, body, now);
         Ok(Some((record.id, message, Wake::Queue)))
     }
 
@@ -888,6 +858,25 @@ fn passes_filter(subscription: &SubscriptionView, publish: &PreparedPublish) -> 
             filter.matches_attributes(&attributes)
         }
     }
+}
+
+/// A message with no attributes, group or deduplication, as SNS delivers it.
+pub(crate) fn plain_delivery(
+    record: &store::QueueRecord,
+    body: String,
+    now: store::Millis,
+) -> NewMessage {
+    delivery_message(
+        record,
+        Delivery {
+            body,
+            attributes: &MessageAttributes::new(),
+            sender_id: SNS_SENDER_ID,
+            group_id: None,
+            deduplication_id: None,
+        },
+        now,
+    )
 }
 
 /// SNS attributes as SQS message attributes, for raw delivery.
