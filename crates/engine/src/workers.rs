@@ -227,3 +227,71 @@ fn spawn_periodic<F, Fut>(
         tracing::debug!(worker = name, "worker stopped");
     });
 }
+
+/// Keeps one poller task per internal queue of `account` (the queues of asynchronous
+/// invocation, SNS's HTTP delivery queues): lists the account's queues at start and
+/// every `rescan` (to pick up queues made through other nodes sharing the store), starts
+/// a poller for each queue asked for on `requests`, and forgets a poller when it ends
+/// (the next listing or request starts it again). Pollers see the engine's shutdown
+/// token and end on their own; this returns once they all have.
+pub(crate) async fn supervise_queue_pollers<Poll, Polling>(
+    engine: Engine,
+    worker: &'static str,
+    account: &'static str,
+    rescan: std::time::Duration,
+    mut requests: tokio::sync::mpsc::UnboundedReceiver<crate::sqs::QueueRef>,
+    poll: Poll,
+) where
+    Poll: Fn(Engine, crate::sqs::QueueRef) -> Polling,
+    Polling: std::future::Future<Output = ()> + Send + 'static,
+{
+    use std::collections::{HashMap, HashSet};
+
+    use crate::sqs::QueueRef;
+
+    let shutdown = engine.shutdown_token().clone();
+    tracing::debug!(worker, "worker started");
+    let mut pollers: JoinSet<()> = JoinSet::new();
+    let mut polled: HashMap<tokio::task::Id, QueueRef> = HashMap::new();
+    let mut polling: HashSet<QueueRef> = HashSet::new();
+    let mut rescan = tokio::time::interval(rescan);
+    rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let queues: Vec<QueueRef> = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = rescan.tick() => match engine.all_queues(Some(account)).await {
+                Ok(records) => records
+                    .into_iter()
+                    .map(|record| QueueRef { account: record.account, name: record.name })
+                    .collect(),
+                Err(error) => {
+                    tracing::warn!(worker, %error, "cannot list internal queues");
+                    Vec::new()
+                }
+            },
+            Some(queue) = requests.recv() => vec![queue],
+            Some(ended) = pollers.join_next_with_id(), if !pollers.is_empty() => {
+                let id = match ended {
+                    Ok((id, ())) => id,
+                    Err(error) => {
+                        tracing::error!(worker, %error, "poller failed");
+                        error.id()
+                    }
+                };
+                if let Some(queue) = polled.remove(&id) {
+                    polling.remove(&queue);
+                }
+                Vec::new()
+            }
+        };
+        for queue in queues {
+            if !polling.insert(queue.clone()) {
+                continue;
+            }
+            let handle = pollers.spawn(poll(engine.clone(), queue.clone()));
+            polled.insert(handle.id(), queue);
+        }
+    }
+    while pollers.join_next().await.is_some() {}
+    tracing::debug!(worker, "worker stopped");
+}

@@ -12,7 +12,6 @@
 //! [`Engine::run_async_invocations`] is the same work as one pass, run to completion, for
 //! tests that move a manual clock.
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -52,59 +51,14 @@ impl Engine {
             return;
         }
         let engine = self.clone();
-        tasks.spawn(async move { engine.run_async_worker(receiver).await });
-    }
-
-    async fn run_async_worker(self, mut requests: mpsc::UnboundedReceiver<QueueRef>) {
-        let shutdown = self.shutdown_token().clone();
-        tracing::debug!(worker = "lambda-async", "worker started");
-        let mut pollers: JoinSet<()> = JoinSet::new();
-        let mut polled: HashMap<tokio::task::Id, QueueRef> = HashMap::new();
-        let mut polling: HashSet<QueueRef> = HashSet::new();
-        let mut rescan = tokio::time::interval(RESCAN_PERIOD);
-        rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let queues: Vec<QueueRef> = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = rescan.tick() => match self.all_queues(Some(ASYNC_QUEUE_ACCOUNT)).await {
-                    Ok(records) => records
-                        .into_iter()
-                        .map(|record| QueueRef { account: record.account, name: record.name })
-                        .collect(),
-                    Err(error) => {
-                        tracing::warn!(worker = "lambda-async", %error, "cannot list internal queues");
-                        Vec::new()
-                    }
-                },
-                Some(queue) = requests.recv() => vec![queue],
-                Some(ended) = pollers.join_next_with_id(), if !pollers.is_empty() => {
-                    let id = match ended {
-                        Ok((id, ())) => id,
-                        Err(error) => {
-                            tracing::error!(worker = "lambda-async", %error, "poller failed");
-                            error.id()
-                        }
-                    };
-                    if let Some(queue) = polled.remove(&id) {
-                        polling.remove(&queue);
-                    }
-                    Vec::new()
-                }
-            };
-            for queue in queues {
-                if !polling.insert(queue.clone()) {
-                    continue;
-                }
-                let engine = self.clone();
-                let poller_queue = queue.clone();
-                let handle =
-                    pollers.spawn(async move { engine.poll_async_queue(poller_queue).await });
-                polled.insert(handle.id(), queue);
-            }
-        }
-        // Pollers see the same shutdown token and end on their own.
-        while pollers.join_next().await.is_some() {}
-        tracing::debug!(worker = "lambda-async", "worker stopped");
+        tasks.spawn(crate::workers::supervise_queue_pollers(
+            engine,
+            "lambda-async",
+            ASYNC_QUEUE_ACCOUNT,
+            RESCAN_PERIOD,
+            receiver,
+            |engine, queue| engine.poll_async_queue(queue),
+        ));
     }
 
     /// Serves one internal queue until shutdown, or until its function is gone.

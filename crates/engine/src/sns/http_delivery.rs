@@ -9,7 +9,7 @@
 //! (`delivery_policy.rs`) gives; the attempt number is its receive count. Moving to the dead-letter queue writes the message there before
 //! deleting it here, so a crash in between delivers it twice, never zero times.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -221,59 +221,16 @@ impl Engine {
         let engine = self.clone();
         tasks.spawn(async move {
             engine.load_signing_keys().await;
-            engine.run_http_delivery_worker(receiver).await
+            crate::workers::supervise_queue_pollers(
+                engine,
+                "sns-http",
+                super::HTTP_QUEUE_ACCOUNT,
+                RESCAN_PERIOD,
+                receiver,
+                |engine, queue| engine.poll_http_queue(queue),
+            )
+            .await
         });
-    }
-
-    async fn run_http_delivery_worker(self, mut requests: mpsc::UnboundedReceiver<QueueRef>) {
-        let shutdown = self.shutdown_token().clone();
-        tracing::debug!(worker = "sns-http", "worker started");
-        let mut pollers: JoinSet<()> = JoinSet::new();
-        let mut polled: HashMap<tokio::task::Id, QueueRef> = HashMap::new();
-        let mut polling: HashSet<QueueRef> = HashSet::new();
-        let mut rescan = tokio::time::interval(RESCAN_PERIOD);
-        rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let queues: Vec<QueueRef> = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = rescan.tick() => match self.all_queues(Some(super::HTTP_QUEUE_ACCOUNT)).await {
-                    Ok(records) => records
-                        .into_iter()
-                        .map(|record| QueueRef { account: record.account, name: record.name })
-                        .collect(),
-                    Err(error) => {
-                        tracing::warn!(worker = "sns-http", %error, "cannot list delivery queues");
-                        Vec::new()
-                    }
-                },
-                Some(queue) = requests.recv() => vec![queue],
-                Some(ended) = pollers.join_next_with_id(), if !pollers.is_empty() => {
-                    let id = match ended {
-                        Ok((id, ())) => id,
-                        Err(error) => {
-                            tracing::error!(worker = "sns-http", %error, "poller failed");
-                            error.id()
-                        }
-                    };
-                    if let Some(queue) = polled.remove(&id) {
-                        polling.remove(&queue);
-                    }
-                    Vec::new()
-                }
-            };
-            for queue in queues {
-                if !polling.insert(queue.clone()) {
-                    continue;
-                }
-                let engine = self.clone();
-                let poller_queue = queue.clone();
-                let handle =
-                    pollers.spawn(async move { engine.poll_http_queue(poller_queue).await });
-                polled.insert(handle.id(), queue);
-            }
-        }
-        while pollers.join_next().await.is_some() {}
-        tracing::debug!(worker = "sns-http", "worker stopped");
     }
 
     /// Serves one delivery queue until shutdown, or until the queue is gone.
