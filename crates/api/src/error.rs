@@ -356,10 +356,12 @@ impl Error {
                     true,
                     m.into(),
                 ),
+                // SNS's InvalidParameterValueException travels as `ParameterValueInvalid`
+                // (recorded against AWS in LocalStack's snapshots).
                 E::SnsInvalidParameterValue(m) => (
                     StatusCode::BAD_REQUEST,
                     "InvalidParameterValue",
-                    "InvalidParameterValue",
+                    "ParameterValueInvalid",
                     true,
                     m.into(),
                 ),

@@ -12,6 +12,8 @@
 //! - `lambda_runtime.rs`: the Lambda Runtime API (`/2018-06-01/runtime/...`) served on
 //!   each execution environment's own listener, over the engine's state machine.
 //! - `sigv4.rs`: AWS Signature Version 4 verification.
+//! - `sns/`: the SNS actions over the query protocol, and the HTTP client SNS notifications
+//!   are POSTed with.
 //! - `sqs/`: the SQS actions over AWS JSON 1.0 and the query protocol.
 //! - `sts.rs`: STS `GetCallerIdentity`.
 //! - `xml.rs`: the small XML writer of query-protocol responses.
@@ -55,6 +57,7 @@ pub mod lambda_runtime;
 pub mod logs;
 mod router;
 pub mod sigv4;
+pub mod sns;
 pub mod sqs;
 pub mod sts;
 mod xml;

@@ -1,10 +1,15 @@
 //! The one HTTP entry point for every AWS API eddy serves. A request's service and
 //! protocol are read from the request itself: `X-Amz-Target` (`AmazonSQS.*` is SQS over
 //! JSON 1.0), else the form's `Action`/`Version` or the SigV4 credential scope (query
-//! protocol: SQS, STS for `GetCallerIdentity`, or IAM's role actions), CloudWatch Logs by
-//! its target (`Logs_20140328.*`, AWS JSON 1.1), and Lambda's REST-JSON by its path
+//! protocol: SQS, SNS, STS for `GetCallerIdentity`, or IAM's role actions), CloudWatch Logs
+//! by its target (`Logs_20140328.*`, AWS JSON 1.1), and Lambda's REST-JSON by its path
 //! (`/2015-03-31/functions…`). Handlers stay thin: read the body,
 //! authenticate, decode, call the engine, encode.
+//!
+//! Three SNS requests need no credentials, because SNS puts them in the messages it
+//! delivers: the SubscribeURL (`GET /?Action=ConfirmSubscription&…`), the UnsubscribeURL
+//! (`GET /?Action=Unsubscribe&…`) and the SigningCertURL
+//! (`GET /SimpleNotificationService-<hash>.pem`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +20,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::Engine;
+use engine::sns::types::SnsCaller;
 use engine::sqs::Caller;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use http::request::Parts;
@@ -24,7 +30,7 @@ use crate::error::{Error, WireError};
 use crate::sigv4::{self, Identity, SignedRequest};
 use crate::sqs::query::Params;
 use crate::sqs::{self, Action, ActionName, DecodeContext, json, query, queue_url};
-use crate::{ApiConfig, iam, lambda, logs, sts};
+use crate::{ApiConfig, iam, lambda, logs, sns, sts};
 
 /// SQS caps a request at 1 MiB of message data; encodings (JSON escapes, form
 /// percent-encoding) and the other members need room on top.
@@ -82,6 +88,8 @@ enum Protocol {
     Query(&'static str),
     /// IAM's query protocol, whose XML errors carry no `Detail` element.
     IamQuery,
+    /// SNS's query protocol: XML errors like IAM's, in SNS's namespace.
+    SnsQuery,
 }
 
 /// What one request turned out to be, for the log line.
@@ -150,6 +158,9 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
         };
     if target.is_none() && lambda::is_lambda_path(parts.uri.path()) {
         return serve_lambda(shared, parts, body).await;
+    }
+    if target.is_none() && parts.method == Method::GET && is_certificate_path(parts.uri.path()) {
+        return serve_signing_certificate(shared, parts.uri.path());
     }
     let body = match read_body(parts, body, shared.max_body_bytes).await {
         Ok(body) => body,
@@ -249,6 +260,31 @@ async fn process(shared: &Shared, parts: &Parts, body: Body, request_id: &str) -
                 action: sts::GET_CALLER_IDENTITY,
             },
             Err(error) => fail(sts_protocol, "sts", sts::GET_CALLER_IDENTITY, error),
+        };
+    }
+    let sns_name = action.and_then(sns::ActionName::parse);
+    let sns_unsupported = action.and_then(sns::unsupported_action);
+    let other_version = version == Some(SQS_VERSION) || version == Some(iam::VERSION);
+    if version == Some(sns::VERSION)
+        || scope.as_deref() == Some(sns::SIGNING_NAME)
+        || ((sns_name.is_some() || sns_unsupported.is_some()) && !other_version)
+    {
+        let Some(name) = sns_name else {
+            // Authenticate before saying what eddy does not do.
+            let error = match (authenticate(shared, &signed), sns_unsupported) {
+                (Err(error), _) => error,
+                (Ok(_), Some(unsupported)) => Error::Engine(unsupported),
+                (Ok(_), None) => Error::InvalidAction,
+            };
+            return fail(Protocol::SnsQuery, "sns", "-", error);
+        };
+        return match serve_sns(shared, &signed, name, &params, request_id).await {
+            Ok(response) => Outcome {
+                response,
+                service: "sns",
+                action: name.as_str(),
+            },
+            Err(error) => fail(Protocol::SnsQuery, "sns", name.as_str(), error),
         };
     }
     let iam_name = action.and_then(iam::ActionName::parse);
@@ -389,6 +425,61 @@ async fn serve_logs(
     Ok(json_response(StatusCode::OK, logs::CONTENT_TYPE, body))
 }
 
+/// `/SimpleNotificationService-<hash>.pem`: where SNS messages say their signing
+/// certificate is.
+fn is_certificate_path(path: &str) -> bool {
+    path.starts_with(sns::CERTIFICATE_PREFIX) && path.ends_with(".pem") && !path[1..].contains('/')
+}
+
+/// The SigningCertURL: served to anyone, since subscribers fetch it to verify messages.
+fn serve_signing_certificate(shared: &Shared, path: &str) -> Outcome {
+    let file_name = path.trim_start_matches('/');
+    let response = match shared.engine.sns_signing_certificate(file_name) {
+        Some(pem) => (
+            StatusCode::OK,
+            [(CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+            pem,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(CONTENT_TYPE, HeaderValue::from_static("text/plain"))],
+            "Not Found",
+        )
+            .into_response(),
+    };
+    Outcome {
+        response,
+        service: "sns",
+        action: "SigningCertificate",
+    }
+}
+
+async fn serve_sns(
+    shared: &Shared,
+    signed: &SignedRequest<'_>,
+    name: sns::ActionName,
+    params: &Params<'_>,
+    request_id: &str,
+) -> Result<Response, Error> {
+    // A SubscribeURL or UnsubscribeURL is a plain GET without a signature; a signed one is
+    // checked like any other request.
+    let unsigned = matches!(sigv4::parse_authorization(signed), Ok(None));
+    let caller = if name.allows_anonymous() && unsigned {
+        SnsCaller::anonymous()
+    } else {
+        SnsCaller {
+            account: authenticate(shared, signed)?.account,
+        }
+    };
+    let action = sns::query::decode(name, params)?;
+    let output = sns::dispatch(&shared.engine, &caller, action).await?;
+    Ok(xml_response(
+        StatusCode::OK,
+        sns::query::encode(name, &output, request_id),
+    ))
+}
+
 async fn serve_iam_query(
     shared: &Shared,
     signed: &SignedRequest<'_>,
@@ -473,5 +564,6 @@ fn error_response(protocol: Protocol, error: &Error, request_id: &str) -> Respon
             xml_response(wire.status, query::error_body(namespace, &wire, request_id))
         }
         Protocol::IamQuery => xml_response(wire.status, iam::query::error_body(&wire, request_id)),
+        Protocol::SnsQuery => xml_response(wire.status, sns::query::error_body(&wire, request_id)),
     }
 }

@@ -59,9 +59,14 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     let local_address = listener.local_addr()?;
     engine.set_function_platform(function_platform(&settings, local_address, clock));
+    engine.set_sns_platform(engine::sns::SnsPlatform {
+        public_url: public_url(local_address),
+        http: Arc::new(api::sns::http::HttpNotifier::new()),
+    });
     engine.set_async_invocation_settings(engine::lambda::AsyncInvocationSettings {
         function_retry_delay: settings.function_retry_delay,
     });
+    engine.set_sns_envelope_signing(settings.sns_sign_envelopes);
     create_declared_queues(&engine, &settings).await?;
     let workers = engine.start_workers();
 
@@ -114,6 +119,20 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     drop(engine);
     tracing::info!("eddy stopped");
     Ok(())
+}
+
+/// Where clients reach this server, for the SubscribeURL, UnsubscribeURL and
+/// SigningCertURL of SNS messages: the bound address, or loopback when bound to all
+/// interfaces (`0.0.0.0` is not an address a subscriber can call).
+fn public_url(local_address: std::net::SocketAddr) -> String {
+    let mut address = local_address;
+    if address.ip().is_unspecified() {
+        address.set_ip(match address.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{address}")
 }
 
 /// What Invoke runs functions with: a runner whose environments reach the Runtime API

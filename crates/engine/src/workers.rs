@@ -73,6 +73,8 @@ impl Engine {
         // Every node keeps its own concurrency gate in step with the stored reservations.
         crate::lambda::spawn_reservation_sync(&mut tasks, self);
         self.start_async_invocation_worker(&mut tasks);
+        // HTTP/HTTPS subscriptions are delivered by every node: receives are atomic claims.
+        self.start_http_delivery_worker(&mut tasks);
         // Event source mappings poll on every node: claims are atomic, no lease needed.
         tasks.spawn(self.clone().run_event_source_mappings());
         if let Some(wakeups) = self.store().subscribe_wakeups() {

@@ -22,6 +22,14 @@ use crate::{Result, Store};
 /// same data, and the test drops the previous [`Store`] before opening again.
 pub trait Backing: Send + Sync {
     fn open(&self) -> Pin<Box<dyn Future<Output = Result<Store>> + Send + '_>>;
+
+    /// Makes the database itself refuse, from now on, to insert any message whose body is
+    /// `body` (a trigger that raises an error), so that tests can see a write fail halfway
+    /// through an operation. Called after `open`, while the store is open.
+    fn reject_message_body<'a>(
+        &'a self,
+        body: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 }
 
 /// Generates one `#[tokio::test]` per conformance test. `$backing` is an expression that
@@ -63,6 +71,12 @@ macro_rules! conformance_tests {
             start_move_task_allows_one_active_task_per_source,
             queues_after_visits_every_queue_by_id,
             concurrent_sends_are_all_committed_with_distinct_sequences,
+            fan_out_lands_in_every_queue,
+            fan_out_guard_duplicate_writes_none_of_the_sends,
+            fan_out_drops_sends_to_a_deleted_queue,
+            fan_outs_of_one_call_commit_in_order,
+            concurrent_fan_outs_and_sends_all_land,
+            fan_out_with_a_failing_insert_writes_nothing,
             data_survives_close_and_reopen,
             roles_are_unique_regardless_of_case_and_survive_reopen,
             list_roles_pages_by_name_with_path_prefix,
@@ -1243,6 +1257,497 @@ pub async fn concurrent_sends_are_all_committed_with_distinct_sequences(
         received.extend(claimed.messages.into_iter().map(|m| m.message_id));
     }
     assert_eq!(received.len(), TASKS * SENDS);
+    Ok(())
+}
+
+fn queue_send(queue: &QueueRecord, messages: Vec<NewMessage>) -> QueueSend {
+    QueueSend {
+        queue: queue.id,
+        messages,
+    }
+}
+
+/// A guard message: into a FIFO queue, deduplicated by `dedup_id` over the whole queue.
+fn guard_message(id: &str, dedup_id: &str, sent_at: Millis) -> NewMessage {
+    NewMessage {
+        group_id: Some("topic".to_string()),
+        deduplication: Some(Deduplication {
+            scope: String::new(),
+            id: dedup_id.to_string(),
+            expires_at: sent_at + FIVE_MINUTES,
+        }),
+        ..message(id, sent_at)
+    }
+}
+
+fn join_error(error: tokio::task::JoinError) -> crate::Error {
+    crate::Error::Io(std::io::Error::other(error))
+}
+
+fn message_ids(outcomes: &[SendOutcome]) -> Vec<&str> {
+    outcomes.iter().map(|o| o.message_id.as_str()).collect()
+}
+
+pub async fn fan_out_lands_in_every_queue(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let first = create(&store, "first", false).await?;
+    let second = create(&store, "second", false).await?;
+    let ordered = create(&store, "ordered.fifo", true).await?;
+    let outcomes = store
+        .fan_out(vec![FanOut {
+            guard: None,
+            sends: vec![
+                queue_send(&first, vec![message("m1", T), message("m2", T)]),
+                queue_send(&second, vec![message("m3", T)]),
+                queue_send(&ordered, vec![fifo_message("m4", "g", T)]),
+            ],
+        }])
+        .await?;
+    assert_eq!(outcomes.len(), 1);
+    let outcome = &outcomes[0];
+    assert_eq!(outcome.guard, None);
+    assert!(!outcome.guard_was_duplicate());
+    assert_eq!(outcome.sends.len(), 3);
+    assert_eq!(message_ids(&outcome.sends[0]), ["m1", "m2"]);
+    assert_eq!(message_ids(&outcome.sends[1]), ["m3"]);
+    assert_eq!(message_ids(&outcome.sends[2]), ["m4"]);
+    let sequences: Vec<i64> = outcome.sends.iter().flatten().map(|o| o.sequence).collect();
+    assert!(outcome.sends.iter().flatten().all(|o| !o.duplicate));
+    assert!(sequences.iter().all(|sequence| *sequence > 0));
+    assert_eq!(sequences.iter().collect::<HashSet<_>>().len(), 4);
+    assert!(outcome.sends[0][0].sequence < outcome.sends[0][1].sequence);
+
+    let claimed = store
+        .claim_messages(claim(&first, 10, T + 1, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["m1", "m2"]);
+    assert_eq!(
+        claimed.messages[0].receipt.sequence,
+        outcome.sends[0][0].sequence
+    );
+    assert_eq!(
+        claimed.messages[1].receipt.sequence,
+        outcome.sends[0][1].sequence
+    );
+    assert_eq!(claimed.messages[1].body, "body of m2");
+    let claimed = store
+        .claim_messages(claim(&second, 10, T + 1, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["m3"]);
+    assert_eq!(
+        claimed.messages[0].receipt.sequence,
+        outcome.sends[1][0].sequence
+    );
+    let claimed = store
+        .claim_messages(claim(&ordered, 10, T + 1, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["m4"]);
+    assert_eq!(claimed.messages[0].group_id.as_deref(), Some("g"));
+    assert_eq!(
+        claimed.messages[0].deduplication_id.as_deref(),
+        Some("dedup-m4")
+    );
+    assert_eq!(
+        claimed.messages[0].receipt.sequence,
+        outcome.sends[2][0].sequence
+    );
+
+    // Per queue the semantics are those of a send: a FIFO duplicate is reported (with the
+    // original's id and sequence) and not stored, while the other queues still get theirs.
+    let again = store
+        .fan_out(vec![FanOut {
+            guard: None,
+            sends: vec![
+                queue_send(&first, vec![message("m5", T + 1)]),
+                queue_send(
+                    &ordered,
+                    vec![NewMessage {
+                        message_id: "m6".to_string(),
+                        ..fifo_message("m4", "g", T + 1)
+                    }],
+                ),
+            ],
+        }])
+        .await?;
+    assert_eq!(
+        again[0].sends[1],
+        [SendOutcome {
+            message_id: "m4".to_string(),
+            sequence: outcome.sends[2][0].sequence,
+            duplicate: true,
+        }]
+    );
+    assert!(!again[0].sends[0][0].duplicate);
+    assert_eq!(store.message_counts(first.id, T + 2).await?.visible, 1);
+    assert_eq!(store.message_counts(ordered.id, T + 2).await?.in_flight, 1);
+    assert_eq!(store.message_counts(ordered.id, T + 2).await?.visible, 0);
+    Ok(())
+}
+
+pub async fn fan_out_guard_duplicate_writes_none_of_the_sends(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let guard = create(&store, "topic-guard.fifo", true).await?;
+    let first = create(&store, "first", false).await?;
+    let second = create(&store, "second.fifo", true).await?;
+    let publish = |guard_id: &str, dedup_id: &str, sent_at: Millis| FanOut {
+        guard: Some(queue_send(
+            &guard,
+            vec![guard_message(guard_id, dedup_id, sent_at)],
+        )),
+        sends: vec![
+            queue_send(&first, vec![message(&format!("{guard_id}-a"), sent_at)]),
+            queue_send(
+                &second,
+                vec![fifo_message(&format!("{guard_id}-b"), "g", sent_at)],
+            ),
+        ],
+    };
+
+    let original = store.fan_out(vec![publish("p1", "publish-1", T)]).await?;
+    let Some(original_guard) = &original[0].guard else {
+        panic!("a guarded fan-out reports its guard");
+    };
+    assert_eq!(message_ids(original_guard), ["p1"]);
+    assert!(!original[0].guard_was_duplicate());
+    assert_eq!(original[0].sends.len(), 2);
+    assert_eq!(message_ids(&original[0].sends[0]), ["p1-a"]);
+    assert_eq!(message_ids(&original[0].sends[1]), ["p1-b"]);
+
+    let repeated = store
+        .fan_out(vec![publish("p2", "publish-1", T + 1_000)])
+        .await?;
+    assert_eq!(
+        repeated[0],
+        FanOutOutcome {
+            guard: Some(vec![SendOutcome {
+                message_id: "p1".to_string(),
+                sequence: original_guard[0].sequence,
+                duplicate: true,
+            }]),
+            sends: Vec::new(),
+        }
+    );
+    assert!(repeated[0].guard_was_duplicate());
+    for queue in [&guard, &first, &second] {
+        let counts = store.message_counts(queue.id, T + 2_000).await?;
+        assert_eq!(
+            counts.visible, 1,
+            "queue {} holds only the original",
+            queue.name
+        );
+    }
+
+    // Another deduplication id is a new event.
+    let next = store
+        .fan_out(vec![publish("p3", "publish-2", T + 2_000)])
+        .await?;
+    assert!(!next[0].guard_was_duplicate());
+    assert_eq!(next[0].sends.len(), 2);
+    assert_eq!(store.message_counts(first.id, T + 3_000).await?.visible, 2);
+    Ok(())
+}
+
+pub async fn fan_out_drops_sends_to_a_deleted_queue(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let first = create(&store, "first", false).await?;
+    let gone = create(&store, "gone", false).await?;
+    let gone_guard = create(&store, "gone-guard.fifo", true).await?;
+    let last = create(&store, "last", false).await?;
+    assert!(store.delete_queue(gone.id, T).await?);
+    assert!(store.delete_queue(gone_guard.id, T).await?);
+
+    let outcomes = store
+        .fan_out(vec![FanOut {
+            guard: None,
+            sends: vec![
+                queue_send(&first, vec![message("m1", T + 1)]),
+                queue_send(&gone, vec![message("m2", T + 1), message("m3", T + 1)]),
+                queue_send(&last, vec![message("m4", T + 1)]),
+            ],
+        }])
+        .await?;
+    assert_eq!(outcomes[0].sends.len(), 3);
+    assert_eq!(message_ids(&outcomes[0].sends[1]), ["m2", "m3"]);
+    assert!(outcomes[0].sends[1].iter().all(|o| !o.duplicate));
+    assert_eq!(store.message_counts(first.id, T + 2).await?.visible, 1);
+    assert_eq!(store.message_counts(last.id, T + 2).await?.visible, 1);
+    assert_eq!(
+        store.message_counts(gone.id, T + 2).await?,
+        MessageCounts::default()
+    );
+
+    // A guard into a queue that is gone is acknowledged and dropped too; it is no
+    // duplicate, so the sends go ahead.
+    let guarded = store
+        .fan_out(vec![FanOut {
+            guard: Some(queue_send(
+                &gone_guard,
+                vec![guard_message("g1", "publish-1", T + 3)],
+            )),
+            sends: vec![queue_send(&last, vec![message("m5", T + 3)])],
+        }])
+        .await?;
+    assert_eq!(
+        guarded[0].guard.as_deref().map(message_ids),
+        Some(vec!["g1"])
+    );
+    assert!(!guarded[0].guard_was_duplicate());
+    assert_eq!(message_ids(&guarded[0].sends[0]), ["m5"]);
+    assert_eq!(store.message_counts(last.id, T + 4).await?.visible, 2);
+    assert_eq!(
+        store.message_counts(gone_guard.id, T + 4).await?,
+        MessageCounts::default()
+    );
+    Ok(())
+}
+
+pub async fn fan_outs_of_one_call_commit_in_order(backing: &dyn Backing) -> Result<()> {
+    let store = backing.open().await?;
+    let guard = create(&store, "topic-guard.fifo", true).await?;
+    let first = create(&store, "first", false).await?;
+    let second = create(&store, "second", false).await?;
+    let plain = |sends: Vec<QueueSend>| FanOut { guard: None, sends };
+    let guarded = |guard_id: &str, dedup_id: &str, sends: Vec<QueueSend>| FanOut {
+        guard: Some(queue_send(
+            &guard,
+            vec![guard_message(guard_id, dedup_id, T)],
+        )),
+        sends,
+    };
+    let outcomes = store
+        .fan_out(vec![
+            plain(vec![queue_send(&first, vec![message("f1", T)])]),
+            plain(vec![
+                queue_send(&second, vec![message("s1", T)]),
+                queue_send(&first, vec![message("f2", T)]),
+            ]),
+            guarded(
+                "g1",
+                "publish-1",
+                vec![queue_send(&first, vec![message("f3", T)])],
+            ),
+            // The same deduplication id as the fan-out before it, in the same call: a
+            // duplicate of that one.
+            guarded(
+                "g2",
+                "publish-1",
+                vec![queue_send(&first, vec![message("f4", T)])],
+            ),
+            plain(vec![queue_send(&first, vec![message("f5", T)])]),
+        ])
+        .await?;
+    assert_eq!(outcomes.len(), 5);
+    let first_sequences: Vec<i64> = [
+        &outcomes[0].sends[0],
+        &outcomes[1].sends[1],
+        &outcomes[2].sends[0],
+        &outcomes[4].sends[0],
+    ]
+    .iter()
+    .map(|send| send[0].sequence)
+    .collect();
+    assert!(
+        first_sequences.windows(2).all(|w| w[0] < w[1]),
+        "sequences follow the order of the fan-outs: {first_sequences:?}"
+    );
+    assert_eq!(message_ids(&outcomes[1].sends[0]), ["s1"]);
+    let Some(original_guard) = &outcomes[2].guard else {
+        panic!("a guarded fan-out reports its guard");
+    };
+    assert!(!outcomes[2].guard_was_duplicate());
+    assert!(outcomes[3].guard_was_duplicate());
+    assert_eq!(
+        outcomes[3].guard.as_ref(),
+        Some(&vec![SendOutcome {
+            duplicate: true,
+            ..original_guard[0].clone()
+        }])
+    );
+    assert!(outcomes[3].sends.is_empty());
+
+    let claimed = store
+        .claim_messages(claim(&first, 10, T + 1, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["f1", "f2", "f3", "f5"]);
+    let claimed = store
+        .claim_messages(claim(&second, 10, T + 1, T + 30))
+        .await?;
+    assert_eq!(ids(&claimed), ["s1"]);
+    Ok(())
+}
+
+pub async fn concurrent_fan_outs_and_sends_all_land(backing: &dyn Backing) -> Result<()> {
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 10;
+    let store = backing.open().await?;
+    let guard = create(&store, "topic-guard.fifo", true).await?;
+    let first = create(&store, "first", false).await?;
+    let second = create(&store, "second", false).await?;
+    let ordered = create(&store, "ordered.fifo", true).await?;
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let store = store.clone();
+        let (guard, first, second, ordered) = (
+            guard.clone(),
+            first.clone(),
+            second.clone(),
+            ordered.clone(),
+        );
+        handles.push(tokio::spawn(async move {
+            let mut sequences = Vec::new();
+            for round in 0..ROUNDS {
+                let id = format!("t{task}-r{round}");
+                if task % 2 == 0 {
+                    let outcomes = store
+                        .fan_out(vec![FanOut {
+                            guard: Some(queue_send(
+                                &guard,
+                                vec![guard_message(&format!("{id}-guard"), &id, T)],
+                            )),
+                            sends: vec![
+                                queue_send(&first, vec![message(&format!("{id}-a"), T)]),
+                                queue_send(&second, vec![message(&format!("{id}-b"), T)]),
+                                queue_send(
+                                    &ordered,
+                                    vec![fifo_message(&format!("{id}-c"), &id, T)],
+                                ),
+                            ],
+                        }])
+                        .await?;
+                    let outcome = outcomes
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| crate::Error::Corrupt("no fan-out outcome".into()))?;
+                    assert!(!outcome.guard_was_duplicate());
+                    assert_eq!(outcome.sends.len(), 3);
+                    sequences.extend(outcome.guard.into_iter().flatten().map(|o| o.sequence));
+                    sequences.extend(outcome.sends.into_iter().flatten().map(|o| o.sequence));
+                } else {
+                    let sent = store
+                        .send_messages(first.id, vec![message(&format!("{id}-a"), T)])
+                        .await?;
+                    sequences.extend(sent.into_iter().map(|o| o.sequence));
+                }
+            }
+            Ok::<_, crate::Error>(sequences)
+        }));
+    }
+    let mut sequences = HashSet::new();
+    for handle in handles {
+        sequences.extend(handle.await.map_err(join_error)??);
+    }
+    let fan_outs = TASKS / 2 * ROUNDS;
+    let plain_sends = (TASKS - TASKS / 2) * ROUNDS;
+    assert_eq!(sequences.len(), fan_outs * 4 + plain_sends);
+    assert!(!sequences.contains(&0));
+    let visible = |queue: QueueId| {
+        let store = store.clone();
+        async move { Ok::<_, crate::Error>(store.message_counts(queue, T + 1).await?.visible) }
+    };
+    assert_eq!(visible(guard.id).await?, fan_outs as u64);
+    assert_eq!(visible(first.id).await?, (fan_outs + plain_sends) as u64);
+    assert_eq!(visible(second.id).await?, fan_outs as u64);
+    assert_eq!(visible(ordered.id).await?, fan_outs as u64);
+    Ok(())
+}
+
+/// A fan-out is one transaction: when one of its inserts fails (here the database refuses
+/// a body), none of it is visible, deduplication entries included, and sends committed
+/// beside it (possibly in the same group commit) are not affected.
+pub async fn fan_out_with_a_failing_insert_writes_nothing(backing: &dyn Backing) -> Result<()> {
+    const POISON: &str = "refused by the database";
+    const TASKS: usize = 8;
+    let store = backing.open().await?;
+    let guard = create(&store, "topic-guard.fifo", true).await?;
+    let first = create(&store, "first", false).await?;
+    let ordered = create(&store, "ordered.fifo", true).await?;
+    let refusing = create(&store, "refusing", false).await?;
+    backing.reject_message_body(POISON).await?;
+
+    let failing = FanOut {
+        guard: Some(queue_send(
+            &guard,
+            vec![guard_message("g1", "publish-1", T)],
+        )),
+        sends: vec![
+            queue_send(&first, vec![message("m1", T), message("m2", T)]),
+            queue_send(&ordered, vec![fifo_message("m3", "g", T)]),
+            queue_send(
+                &refusing,
+                vec![
+                    message("m4", T),
+                    NewMessage {
+                        body: POISON.to_string(),
+                        ..message("m5", T)
+                    },
+                ],
+            ),
+        ],
+    };
+    // Plain sends run at the same time, so that on a backend with group commit they may
+    // share the failing fan-out's batch.
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let store = store.clone();
+        let queue = if task % 2 == 0 { first.id } else { refusing.id };
+        handles.push(tokio::spawn(async move {
+            store
+                .send_messages(queue, vec![message(&format!("plain-{task}"), T)])
+                .await
+        }));
+    }
+    let failed = store.fan_out(vec![failing.clone()]).await;
+    assert!(
+        failed.is_err(),
+        "the refused insert fails the fan-out: {failed:?}"
+    );
+    for handle in handles {
+        let sent = handle.await.map_err(join_error)??;
+        assert!(sent[0].sequence > 0);
+    }
+    assert_eq!(
+        store.message_counts(first.id, T + 1).await?.visible,
+        (TASKS / 2) as u64
+    );
+    assert_eq!(
+        store.message_counts(refusing.id, T + 1).await?.visible,
+        (TASKS / 2) as u64
+    );
+    for queue in [&guard, &ordered] {
+        assert_eq!(
+            store.message_counts(queue.id, T + 1).await?,
+            MessageCounts::default(),
+            "queue {} got nothing",
+            queue.name
+        );
+    }
+    // Several fan-outs in one call fail together.
+    let with_a_good_one = store
+        .fan_out(vec![
+            FanOut {
+                guard: None,
+                sends: vec![queue_send(&first, vec![message("m6", T)])],
+            },
+            failing.clone(),
+        ])
+        .await;
+    assert!(with_a_good_one.is_err());
+    assert_eq!(
+        store.message_counts(first.id, T + 1).await?.visible,
+        (TASKS / 2) as u64
+    );
+
+    // The deduplication ids of the failed fan-outs were not remembered.
+    let retried = store
+        .fan_out(vec![FanOut {
+            guard: failing.guard.clone(),
+            sends: failing.sends[..2].to_vec(),
+        }])
+        .await?;
+    assert!(!retried[0].guard_was_duplicate());
+    assert_eq!(retried[0].sends.len(), 2);
+    assert!(!retried[0].sends[1][0].duplicate);
+    assert_eq!(store.message_counts(ordered.id, T + 1).await?.visible, 1);
     Ok(())
 }
 

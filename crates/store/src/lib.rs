@@ -191,6 +191,19 @@ impl Store {
     ) -> Result<Vec<SendOutcome>> {
         self.0.send_messages(queue, messages).await
     }
+    /// Commits every fan-out in one transaction, in order: all of it or none of it.
+    /// Per queue the semantics are exactly those of [`Store::send_messages`] (FIFO
+    /// duplicates reported per message, a missing or deleted queue acknowledged and
+    /// dropped). A fan-out whose guard reports a duplicate writes none of its sends; its
+    /// guard messages are sent like any others (a guard into a missing queue is
+    /// acknowledged and dropped, and does not hold back the sends). A later fan-out of the
+    /// same call sees the deduplication entries of the earlier ones.
+    pub async fn fan_out(&self, fan_outs: Vec<FanOut>) -> Result<Vec<FanOutOutcome>> {
+        if fan_outs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.0.fan_out(fan_outs).await
+    }
     pub async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome> {
         self.0.claim_messages(request).await
     }
@@ -451,6 +464,7 @@ trait Backend: Send + Sync + 'static {
         queue: QueueId,
         messages: Vec<NewMessage>,
     ) -> Result<Vec<SendOutcome>>;
+    async fn fan_out(&self, fan_outs: Vec<FanOut>) -> Result<Vec<FanOutOutcome>>;
     async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome>;
     async fn delete_messages(
         &self,

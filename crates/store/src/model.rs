@@ -95,6 +95,41 @@ pub struct SendOutcome {
     pub duplicate: bool,
 }
 
+/// Messages for one queue inside a [`FanOut`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSend {
+    pub queue: QueueId,
+    pub messages: Vec<NewMessage>,
+}
+
+/// One published event (see [`crate::Store::fan_out`]): an optional guard (a message,
+/// normally carrying a [`Deduplication`], into a FIFO queue) and the sends it causes.
+/// When any guard message is a duplicate, none of the sends is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanOut {
+    pub guard: Option<QueueSend>,
+    pub sends: Vec<QueueSend>,
+}
+
+/// What a [`FanOut`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FanOutOutcome {
+    /// The guard's outcomes (`None` when there was no guard).
+    pub guard: Option<Vec<SendOutcome>>,
+    /// One `Vec` per [`QueueSend`], in order; empty (nothing written) when any guard
+    /// message was a duplicate.
+    pub sends: Vec<Vec<SendOutcome>>,
+}
+
+impl FanOutOutcome {
+    /// Whether the guard reported a duplicate, so that none of the sends was written.
+    pub fn guard_was_duplicate(&self) -> bool {
+        self.guard
+            .as_ref()
+            .is_some_and(|guard| guard.iter().any(|outcome| outcome.duplicate))
+    }
+}
+
 /// Names one receive of one message. Opaque to clients once the engine encodes it.
 /// A re-delivery gets a new nonce, so a handle from an earlier receive is recognisably stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

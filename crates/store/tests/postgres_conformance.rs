@@ -48,6 +48,35 @@ impl Backing for PostgresBacking {
             store::open_postgres(url, small_options()).await
         })
     }
+
+    fn reject_message_body<'a>(
+        &'a self,
+        body: &'a str,
+    ) -> Pin<Box<dyn Future<Output = store::Result<()>> + Send + 'a>> {
+        Box::pin(async move {
+            let url = self
+                .url
+                .get()
+                .ok_or_else(|| store::Error::Unsupported("open the store first".to_string()))?;
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+            let connection = tokio::spawn(connection);
+            let body = body.replace('\'', "''");
+            client
+                .batch_execute(&format!(
+                    "CREATE FUNCTION reject_message_body() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                     BEGIN \
+                       IF NEW.body = '{body}' THEN RAISE EXCEPTION 'message body refused'; END IF; \
+                       RETURN NEW; \
+                     END $$; \
+                     CREATE TRIGGER reject_message_body BEFORE INSERT ON messages \
+                     FOR EACH ROW EXECUTE FUNCTION reject_message_body();"
+                ))
+                .await?;
+            drop(client);
+            let _ = connection.await;
+            Ok(())
+        })
+    }
 }
 
 store::conformance_tests!(PostgresBacking::fresh());

@@ -30,6 +30,24 @@ impl Backing for SqliteBacking {
             },
         ))
     }
+
+    fn reject_message_body<'a>(
+        &'a self,
+        body: &'a str,
+    ) -> Pin<Box<dyn Future<Output = store::Result<()>> + Send + 'a>> {
+        Box::pin(async move {
+            // A second connection beside the open store's writer: the writer's statements
+            // see the new trigger (SQLite re-prepares them when the schema changes).
+            let connection = rusqlite::Connection::open(self.dir.path().join("eddy.db"))?;
+            connection.busy_timeout(std::time::Duration::from_secs(10))?;
+            connection.execute_batch(&format!(
+                "CREATE TRIGGER reject_message_body BEFORE INSERT ON messages \
+                 WHEN NEW.body = '{}' BEGIN SELECT RAISE(ABORT, 'message body refused'); END;",
+                body.replace('\'', "''")
+            ))?;
+            Ok(())
+        })
+    }
 }
 
 store::conformance_tests!(SqliteBacking::fresh());

@@ -114,7 +114,7 @@ impl<'a> Params<'a> {
     }
 
     /// The indices `N` present under `prefix.N…`, in numeric order.
-    fn indices(&self, prefix: &str) -> BTreeSet<u32> {
+    pub(crate) fn indices(&self, prefix: &str) -> BTreeSet<u32> {
         let start = self.pairs.partition_point(|(key, _)| key.as_ref() < prefix);
         let mut indices = BTreeSet::new();
         for (key, _) in &self.pairs[start..] {

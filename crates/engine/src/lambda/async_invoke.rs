@@ -440,7 +440,7 @@ impl Engine {
         Ok(())
     }
 
-    fn request_async_poller(&self, queue: &QueueRef) {
+    pub(crate) fn request_async_poller(&self, queue: &QueueRef) {
         if let Some(requests) = self.inner.async_invocations.poller_requests.get() {
             // The worker is gone only at shutdown; the event waits in the store then.
             let _ = requests.send(queue.clone());
@@ -944,6 +944,42 @@ impl Engine {
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+impl Engine {
+    /// An SNS delivery to a function: its internal queue (created if needed) and the event
+    /// body to store there. The caller commits it, together with the publish's other
+    /// deliveries, and then asks for the queue's poller (`request_async_poller`).
+    pub(crate) async fn async_event_for(
+        &self,
+        function_arn: &str,
+        payload: String,
+    ) -> Result<(QueueRef, store::QueueRecord, String)> {
+        let (account, name, qualifier) = super::functions::parse_function_identifier(
+            function_arn,
+            &self.config().default_account,
+            None,
+        )?;
+        let (record, _) = self
+            .find_function(&account, &name, qualifier.as_deref())
+            .await?;
+        let header = EventHeader {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            account: record.account.clone(),
+            function_name: record.name.clone(),
+            function_created_at: record.created_at,
+            qualifier,
+            enqueued_at: self.now(),
+            attempts: 0,
+            throttles: 0,
+            client_context: None,
+            last_failure: None,
+        };
+        let body = encode_event(&header, &payload)?;
+        let queue = self.async_queue(&record).await?;
+        let queue_record = self.queue_record(&queue).await?;
+        Ok((queue, queue_record, body))
     }
 }
 

@@ -15,6 +15,8 @@
 //! - `http_delivery.rs`: the worker that POSTs to HTTP/HTTPS subscriptions, with the
 //!   delivery retry policy and the subscription's dead-letter queue.
 //! - `filter_policy.rs`: subscription filter policies, parsed and matched.
+//! - `delivery_policy.rs`: HTTP/HTTPS delivery policies (retries, throttle, content type),
+//!   checked, and the effective policy of a subscription.
 //!
 //! # Invariants
 //!
@@ -26,13 +28,14 @@
 //! - Internal queues live in reserved accounts (`sns:…`, `lambda:async`) that no access
 //!   key can name.
 
-// While SNS is being wired in, parts are not called yet. Removed once they all are.
-#![allow(dead_code, unused_imports)]
-
+mod delivery_policy;
+mod envelope;
 pub mod filter_policy;
 mod http_delivery;
+mod keys;
 mod publish;
 mod records;
+pub mod signing;
 mod subscriptions;
 mod tags;
 mod topics;
@@ -47,6 +50,33 @@ pub(crate) use records::{SnsState, SubscriptionRecord, TopicRecord};
 pub(crate) const HTTP_QUEUE_ACCOUNT: &str = "sns:http";
 /// The account that owns the deduplication guard queues of FIFO topics.
 pub(crate) const GUARD_QUEUE_ACCOUNT: &str = "sns:fifo";
+
+/// A queue name for an internal queue from `parts`: `<part>-<part>…<suffix>` when that is
+/// a valid SQS name, else a readable prefix and a hash of the whole.
+pub(crate) fn internal_queue_name(parts: &[&str], suffix: &str) -> String {
+    use sha2::{Digest, Sha256};
+    const LIMIT: usize = 80;
+    let full = parts.join("-");
+    let clean = full
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+    if clean && full.len() + suffix.len() <= LIMIT {
+        return format!("{full}{suffix}");
+    }
+    let hash = hex::encode(Sha256::digest(full.as_bytes()));
+    let prefix: String = full
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(LIMIT - 33 - suffix.len())
+        .collect();
+    format!("{prefix}-{}{suffix}", &hash[..32])
+}
 
 /// Sends an HTTP POST for the HTTP delivery worker. The engine knows no HTTP library; the
 /// server installs an implementation (`SnsPlatform::http`).

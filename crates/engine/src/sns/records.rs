@@ -19,11 +19,16 @@ use serde::{Deserialize, Serialize};
 use store::{ResourceCondition, ResourceOutcome, ResourceRecord};
 
 use super::SnsPlatform;
+use super::delivery_policy::EffectiveHttpPolicy;
 use super::filter_policy::{FilterPolicy, FilterPolicyScope};
 use crate::{Engine, Error, Result};
 
 pub(crate) const TOPIC_KIND: &str = "sns-topic";
 pub(crate) const SUBSCRIPTION_KIND: &str = "sns-subscription";
+/// One per subscribed (protocol, endpoint) of a topic, naming its subscription, so two
+/// concurrent Subscribes of one endpoint agree on one subscription. Key
+/// `<topic name>:<sha-256 of protocol and endpoint>`.
+pub(crate) const ENDPOINT_KIND: &str = "sns-endpoint";
 /// How long a cached topic is trusted when other nodes may change it.
 const SHARED_CACHE_TTL: Duration = Duration::from_secs(1);
 /// The most subscriptions one topic listing reads per page.
@@ -65,6 +70,25 @@ pub(crate) struct SubscriptionRecord {
     pub created_at: store::Millis,
 }
 
+impl TopicRecord {
+    /// FIFO topics only: whether a message without a deduplication id is deduplicated by
+    /// the SHA-256 of its body (the attribute is stored as `true` or `false`).
+    pub(crate) fn content_based_deduplication(&self) -> bool {
+        self.fifo
+            && self
+                .attributes
+                .get("ContentBasedDeduplication")
+                .is_some_and(|value| value == "true")
+    }
+
+    /// `1` (SHA1withRSA, the default) or `2` (SHA256withRSA).
+    pub(crate) fn signature_version(&self) -> &str {
+        self.attributes
+            .get("SignatureVersion")
+            .map_or("1", String::as_str)
+    }
+}
+
 impl SubscriptionRecord {
     pub(crate) fn key(&self) -> String {
         subscription_key(&self.topic, &self.id)
@@ -91,10 +115,28 @@ impl SubscriptionRecord {
         // eddy) blocks nothing rather than everything.
         FilterPolicy::parse(policy, scope).ok()
     }
+
+    /// What an HTTP/HTTPS delivery follows: retries, throttle and content type from the
+    /// topic's and this subscription's delivery policies.
+    pub(crate) fn effective_delivery_policy(&self, topic: &TopicRecord) -> EffectiveHttpPolicy {
+        EffectiveHttpPolicy::of(
+            topic.attributes.get("DeliveryPolicy").map(String::as_str),
+            self.attributes.get("DeliveryPolicy").map(String::as_str),
+        )
+    }
 }
 
 pub(crate) fn subscription_key(topic: &str, id: &str) -> String {
     format!("{topic}:{id}")
+}
+
+fn endpoint_key(topic: &str, protocol: &str, endpoint: &str) -> String {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(protocol.as_bytes());
+    digest.update(b"\n");
+    digest.update(endpoint.as_bytes());
+    format!("{topic}:{}", hex::encode(digest.finalize()))
 }
 
 /// A topic with its subscriptions, as Publish needs them.
@@ -119,6 +161,15 @@ type CachedTopic = (Instant, Arc<TopicView>);
 #[derive(Debug, Default)]
 pub(crate) struct SnsState {
     pub(crate) platform: OnceLock<SnsPlatform>,
+    /// The signing key pair, loaded from the store on first use.
+    pub(crate) keys: tokio::sync::OnceCell<Arc<super::signing::SigningKeys>>,
+    /// The last FIFO sequence number this node handed out.
+    pub(crate) last_sequence: std::sync::atomic::AtomicI64,
+    /// Whether SQS and Lambda deliveries carry real signatures (HTTP ones always do).
+    pub(crate) sign_envelopes: std::sync::atomic::AtomicBool,
+    /// Asks the `sns-http` worker for the poller of an HTTP delivery queue.
+    pub(crate) http_poller_requests:
+        OnceLock<tokio::sync::mpsc::UnboundedSender<crate::sqs::QueueRef>>,
     topics: Mutex<HashMap<TopicKey, CachedTopic>>,
     /// Bumped by every invalidation, so a view read before one is not cached after it.
     generation: Mutex<u64>,
@@ -156,6 +207,18 @@ impl Engine {
         }
     }
 
+    /// A topic and the revision it was read at, for a conditional rewrite.
+    pub(crate) async fn load_topic_revision(
+        &self,
+        account: &str,
+        name: &str,
+    ) -> Result<Option<(TopicRecord, String)>> {
+        match self.store().get_resource(account, TOPIC_KIND, name).await? {
+            Some(resource) => Ok(Some((decode(&resource)?, resource.revision_id))),
+            None => Ok(None),
+        }
+    }
+
     /// Writes a topic if `condition` holds; false when it did not.
     pub(crate) async fn save_topic(
         &self,
@@ -183,6 +246,9 @@ impl Engine {
             .await?;
         self.store()
             .delete_resources(account, SUBSCRIPTION_KIND, &format!("{name}:"))
+            .await?;
+        self.store()
+            .delete_resources(account, ENDPOINT_KIND, &format!("{name}:"))
             .await?;
         self.forget_topic(account, name);
         Ok(outcome == ResourceOutcome::Done)
@@ -215,6 +281,23 @@ impl Engine {
             .await?
         {
             Some(resource) => Ok(Some(decode(&resource)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A subscription and the revision it was read at, for a conditional rewrite.
+    pub(crate) async fn load_subscription_revision(
+        &self,
+        account: &str,
+        topic: &str,
+        id: &str,
+    ) -> Result<Option<(SubscriptionRecord, String)>> {
+        match self
+            .store()
+            .get_resource(account, SUBSCRIPTION_KIND, &subscription_key(topic, id))
+            .await?
+        {
+            Some(resource) => Ok(Some((decode(&resource)?, resource.revision_id))),
             None => Ok(None),
         }
     }
@@ -258,6 +341,69 @@ impl Engine {
         Ok(outcome == ResourceOutcome::Done)
     }
 
+    /// Records `subscription` as the one of its (protocol, endpoint) on its topic, unless
+    /// another already is; false when another is.
+    pub(crate) async fn claim_endpoint(&self, subscription: &SubscriptionRecord) -> Result<bool> {
+        let record = ResourceRecord {
+            account: subscription.account.clone(),
+            kind: ENDPOINT_KIND.to_string(),
+            key: endpoint_key(
+                &subscription.topic,
+                &subscription.protocol,
+                &subscription.endpoint,
+            ),
+            document: encode(&subscription.id)?,
+            revision_id: uuid::Uuid::new_v4().to_string(),
+            modified_at: self.now(),
+        };
+        let outcome = self
+            .store()
+            .put_resource(record, None, ResourceCondition::Absent)
+            .await?;
+        Ok(outcome == ResourceOutcome::Done)
+    }
+
+    /// The id of the subscription recorded for (protocol, endpoint) on a topic, with the
+    /// claim's revision.
+    pub(crate) async fn endpoint_claim(
+        &self,
+        account: &str,
+        topic: &str,
+        protocol: &str,
+        endpoint: &str,
+    ) -> Result<Option<(String, String)>> {
+        let key = endpoint_key(topic, protocol, endpoint);
+        match self
+            .store()
+            .get_resource(account, ENDPOINT_KIND, &key)
+            .await?
+        {
+            Some(resource) => Ok(Some((decode(&resource)?, resource.revision_id))),
+            None => Ok(None),
+        }
+    }
+
+    /// Drops the claim of (protocol, endpoint) on a topic if it is still at `revision`.
+    pub(crate) async fn release_endpoint(
+        &self,
+        account: &str,
+        topic: &str,
+        protocol: &str,
+        endpoint: &str,
+        revision: String,
+    ) -> Result<()> {
+        let key = endpoint_key(topic, protocol, endpoint);
+        self.store()
+            .delete_resource(
+                account,
+                ENDPOINT_KIND,
+                &key,
+                ResourceCondition::Revision(revision),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Every subscription of a topic, by key.
     pub(crate) async fn topic_subscriptions(
         &self,
@@ -283,6 +429,28 @@ impl Engine {
         }
     }
 
+    /// One page of a topic's subscriptions: keys after `after`, at most `limit`.
+    pub(crate) async fn topic_subscriptions_page(
+        &self,
+        account: &str,
+        topic: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SubscriptionRecord>> {
+        self.store()
+            .list_resources(
+                account,
+                SUBSCRIPTION_KIND,
+                &format!("{topic}:"),
+                after,
+                limit,
+            )
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
     /// Subscriptions of `account`'s topics (all of them), keys after `after`.
     pub(crate) async fn account_subscriptions(
         &self,
@@ -292,16 +460,6 @@ impl Engine {
     ) -> Result<Vec<SubscriptionRecord>> {
         self.store()
             .list_resources(account, SUBSCRIPTION_KIND, "", after, limit)
-            .await?
-            .iter()
-            .map(decode)
-            .collect()
-    }
-
-    /// Every subscription in every account (for workers that serve them all).
-    pub(crate) async fn all_subscriptions(&self) -> Result<Vec<SubscriptionRecord>> {
-        self.store()
-            .resources_of_kind(SUBSCRIPTION_KIND)
             .await?
             .iter()
             .map(decode)

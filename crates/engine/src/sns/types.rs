@@ -9,6 +9,20 @@ pub struct SnsCaller {
     pub account: String,
 }
 
+impl SnsCaller {
+    /// A request without credentials: the plain GETs of a SubscribeURL or UnsubscribeURL.
+    /// It acts in the account its ARN names.
+    pub fn anonymous() -> SnsCaller {
+        SnsCaller {
+            account: String::new(),
+        }
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.account.is_empty()
+    }
+}
+
 /// One message attribute of a Publish (`MessageAttributes.entry.N`). `data_type` is
 /// `String`, `String.Array`, `Number` or `Binary`, optionally with a custom `.suffix`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

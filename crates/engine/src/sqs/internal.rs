@@ -72,3 +72,64 @@ impl Engine {
             })
     }
 }
+
+/// A message the engine delivers into a client's queue on a publisher's behalf (an SNS
+/// subscription): the body and attributes as SNS maps them, digests and metadata as a
+/// SendMessage would record them. FIFO queues get the group and a deduplication entry
+/// scoped as the queue's settings say.
+pub(crate) struct Delivery<'a> {
+    pub body: String,
+    pub attributes: &'a super::types::MessageAttributes,
+    pub sender_id: &'a str,
+    pub group_id: Option<&'a str>,
+    pub deduplication_id: Option<&'a str>,
+}
+
+pub(crate) fn delivery_message(
+    record: &store::QueueRecord,
+    delivery: Delivery<'_>,
+    now: store::Millis,
+) -> NewMessage {
+    let settings = super::attributes::QueueSettings::of(record);
+    let md5_of_body = digest::md5_of_body(&delivery.body);
+    let md5_of_attributes = digest::md5_of_attributes(delivery.attributes);
+    let meta = MessageMeta::new(
+        delivery.attributes,
+        &BTreeMap::new(),
+        delivery.sender_id,
+        md5_of_body,
+        md5_of_attributes,
+        None,
+    );
+    let (group_id, deduplication) = if record.fifo {
+        let group = delivery.group_id.unwrap_or_default().to_string();
+        let id = match delivery.deduplication_id {
+            Some(id) => id.to_string(),
+            None => {
+                use sha2::{Digest, Sha256};
+                hex::encode(Sha256::digest(delivery.body.as_bytes()))
+            }
+        };
+        let deduplication = store::Deduplication {
+            scope: if settings.deduplication_per_group {
+                group.clone()
+            } else {
+                String::new()
+            },
+            id,
+            expires_at: now + super::messages::DEDUPLICATION_WINDOW_MS,
+        };
+        (Some(group), Some(deduplication))
+    } else {
+        (delivery.group_id.map(str::to_string), None)
+    };
+    NewMessage {
+        message_id: uuid::Uuid::new_v4().to_string(),
+        body: delivery.body,
+        meta: meta.encode(),
+        sent_at: now,
+        visible_at: now + settings.delay_seconds * 1000,
+        group_id,
+        deduplication,
+    }
+}

@@ -30,7 +30,7 @@
 pub(crate) mod arn;
 mod attributes;
 mod digest;
-mod internal;
+pub(crate) mod internal;
 mod messages;
 mod meta;
 mod move_tasks;
@@ -41,6 +41,7 @@ mod tags;
 mod types;
 mod validate;
 
+pub(crate) use messages::DEDUPLICATION_WINDOW_MS;
 pub(crate) use notify::SqsState;
 pub use types::*;
 

@@ -1,5 +1,6 @@
-//! Group commit of sends and deletes: concurrent SendMessage calls on this node become one
-//! transaction with one multi-row `INSERT`, concurrent DeleteMessage calls one `DELETE`.
+//! Group commit of sends and deletes: concurrent SendMessage calls and fan-outs on this
+//! node become one transaction with one multi-row `INSERT`, concurrent DeleteMessage calls
+//! one `DELETE`.
 //!
 //! Callers queue a [`SendRequest`] (or [`DeleteRequest`]) and wait on its oneshot. A few
 //! tasks share each queue: each takes everything waiting (up to `max_batch` requests),
@@ -8,17 +9,22 @@
 //! While one sender waits for its commit, the next collects the following batch, so under
 //! load batches grow by themselves and an idle node answers a lone send after one commit.
 //!
+//! A send request is a list of fan-outs, each an optional guard and sends to any number
+//! of queues; a plain SendMessage is one fan-out of one queue without a guard. A request
+//! is atomic: it commits with its batch or not at all.
+//!
 //! Lock order inside a batch: FIFO queue rows exclusively, then standard queue rows in
-//! share mode, each set in id order, so two batches (on any nodes) never deadlock on
-//! queue rows. A batch that fails for a reason other than the database being unreachable
-//! is retried once per request, so one bad request cannot fail its neighbours.
+//! share mode, each set in id order (every queue of every request of the batch, guards
+//! included), so two batches (on any nodes) never deadlock on queue rows. A batch that
+//! fails for a reason other than the database being unreachable is retried once per
+//! request, so one bad request cannot fail its neighbours, and fails alone and whole.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::ops;
@@ -26,11 +32,46 @@ use super::{is_conflict, pool_error};
 use crate::model::*;
 use crate::{Error, Result};
 
-/// One SendMessage or SendMessageBatch waiting for its commit.
+/// One SendMessage, SendMessageBatch or [`crate::Store::fan_out`] call waiting for its
+/// commit.
 pub(crate) struct SendRequest {
-    pub(crate) queue: QueueId,
-    pub(crate) messages: Vec<NewMessage>,
-    pub(crate) reply: oneshot::Sender<Result<Vec<SendOutcome>>>,
+    pub(crate) fan_outs: Vec<FanOut>,
+    pub(crate) reply: SendReply,
+}
+
+/// Where the outcome of a [`SendRequest`] goes.
+pub(crate) enum SendReply {
+    /// A plain send (one fan-out, one queue, no guard): that queue's outcomes.
+    Messages(oneshot::Sender<Result<Vec<SendOutcome>>>),
+    FanOuts(oneshot::Sender<Result<Vec<FanOutOutcome>>>),
+}
+
+impl SendRequest {
+    /// A plain send of `messages` to `queue`.
+    pub(crate) fn messages(
+        queue: QueueId,
+        messages: Vec<NewMessage>,
+        reply: oneshot::Sender<Result<Vec<SendOutcome>>>,
+    ) -> SendRequest {
+        SendRequest {
+            fan_outs: vec![FanOut {
+                guard: None,
+                sends: vec![QueueSend { queue, messages }],
+            }],
+            reply: SendReply::Messages(reply),
+        }
+    }
+
+    /// Every queue the request writes to, guards included (with repeats).
+    fn queues(&self) -> impl Iterator<Item = QueueId> + '_ {
+        self.fan_outs.iter().flat_map(|fan_out| {
+            fan_out
+                .guard
+                .iter()
+                .chain(&fan_out.sends)
+                .map(|send| send.queue)
+        })
+    }
 }
 
 /// One DeleteMessage or DeleteMessageBatch waiting for its commit.
@@ -48,11 +89,25 @@ pub(crate) trait Job: Send + Sized {
 }
 
 impl Job for SendRequest {
-    type Outcome = Vec<SendOutcome>;
+    type Outcome = Vec<FanOutOutcome>;
     const WHAT: &'static str = "send";
     fn reply(self, result: Result<Self::Outcome>) {
         // The caller may have gone away; its messages are committed anyway.
-        let _ = self.reply.send(result);
+        match self.reply {
+            SendReply::Messages(reply) => {
+                let result = result.and_then(|fan_outs| {
+                    fan_outs
+                        .into_iter()
+                        .next()
+                        .and_then(|fan_out| fan_out.sends.into_iter().next())
+                        .ok_or_else(|| Error::Corrupt("a send got no outcome".to_string()))
+                });
+                let _ = reply.send(result);
+            }
+            SendReply::FanOuts(reply) => {
+                let _ = reply.send(result);
+            }
+        }
     }
 }
 
@@ -212,9 +267,13 @@ async fn attempt_deletes(
 }
 
 /// One try at committing the whole batch; returns each request's outcomes in order.
-async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<SendOutcome>>> {
+///
+/// Messages with a deduplication id are sent one by one as they come (their outcome may
+/// be a duplicate, which decides whether a guarded fan-out goes on); all the others are
+/// inserted together at the end with one multi-row `INSERT`.
+async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<FanOutOutcome>>> {
     let mut client = senders.pool.get().await.map_err(pool_error)?;
-    let queues: BTreeSet<QueueId> = batch.iter().map(|request| request.queue).collect();
+    let queues: BTreeSet<QueueId> = batch.iter().flat_map(SendRequest::queues).collect();
     learn_kinds(senders, &client, queues.iter().copied()).await?;
     let (fifo, standard): (Vec<QueueId>, Vec<QueueId>) = {
         let kinds = lock(&senders.kinds);
@@ -228,46 +287,49 @@ async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<Sen
     let transaction = client.transaction().await?;
     let existing = ops::lock_queues_for_send(&transaction, &fifo, &standard).await?;
 
-    let mut outcomes: Vec<Vec<Option<SendOutcome>>> = Vec::with_capacity(batch.len());
-    let mut plain: Vec<(QueueId, &NewMessage)> = Vec::new();
-    let mut plain_slots: Vec<(usize, usize)> = Vec::new();
-    let mut woken: BTreeMap<QueueId, u64> = BTreeMap::new();
+    let mut sending = BatchSend {
+        existing: &existing,
+        plain: Vec::new(),
+        plain_slots: Vec::new(),
+        woken: BTreeMap::new(),
+    };
+    let mut pending: Vec<Vec<PendingFanOut>> = Vec::with_capacity(batch.len());
     for (request_index, request) in batch.iter().enumerate() {
-        let mut request_outcomes = Vec::with_capacity(request.messages.len());
-        for (message_index, message) in request.messages.iter().enumerate() {
-            if !existing.contains(&request.queue) {
-                // The queue is gone: acknowledged and dropped, as if sent just before the
-                // queue and its messages were deleted (the SQLite backend does the same).
-                request_outcomes.push(Some(SendOutcome {
-                    message_id: message.message_id.clone(),
-                    sequence: 0,
-                    duplicate: false,
-                }));
-            } else if let Some(dedup) = &message.deduplication {
-                let outcome =
-                    ops::send_deduplicated(&transaction, request.queue, message, dedup).await?;
-                if !outcome.duplicate {
-                    *woken.entry(request.queue).or_default() += 1;
+        let mut request_pending = Vec::with_capacity(request.fan_outs.len());
+        for (fan_out_index, fan_out) in request.fan_outs.iter().enumerate() {
+            let slot = |part| Slot {
+                request: request_index,
+                fan_out: fan_out_index,
+                part,
+                message: 0,
+            };
+            let guard = match &fan_out.guard {
+                Some(guard) => Some(sending.send(&transaction, guard, slot(None)).await?),
+                None => None,
+            };
+            let guard_was_duplicate = guard.iter().flatten().flatten().any(|o| o.duplicate);
+            let mut sends = Vec::with_capacity(fan_out.sends.len());
+            if !guard_was_duplicate {
+                for (part, send) in fan_out.sends.iter().enumerate() {
+                    sends.push(sending.send(&transaction, send, slot(Some(part))).await?);
                 }
-                request_outcomes.push(Some(outcome));
-            } else {
-                plain.push((request.queue, message));
-                plain_slots.push((request_index, message_index));
-                *woken.entry(request.queue).or_default() += 1;
-                request_outcomes.push(None);
             }
+            request_pending.push(PendingFanOut { guard, sends });
         }
-        outcomes.push(request_outcomes);
+        pending.push(request_pending);
     }
+
+    let BatchSend {
+        plain,
+        plain_slots,
+        woken,
+        ..
+    } = sending;
     let sequences = ops::insert_messages(&transaction, &plain).await?;
-    for ((request_index, message_index), ((_, message), sequence)) in
-        plain_slots.into_iter().zip(plain.iter().zip(sequences))
+    for (slot, ((_, message), sequence)) in plain_slots.into_iter().zip(plain.iter().zip(sequences))
     {
-        if let Some(slot) = outcomes
-            .get_mut(request_index)
-            .and_then(|request| request.get_mut(message_index))
-        {
-            *slot = Some(SendOutcome {
+        if let Some(outcome) = slot.find(&mut pending) {
+            *outcome = Some(SendOutcome {
                 message_id: message.message_id.clone(),
                 sequence,
                 duplicate: false,
@@ -278,17 +340,112 @@ async fn attempt(senders: &Senders, batch: &[SendRequest]) -> Result<Vec<Vec<Sen
         ops::notify(&transaction, &senders.node, queue, messages).await?;
     }
     transaction.commit().await?;
-    outcomes
+    pending
         .into_iter()
-        .map(|request| {
-            request
-                .into_iter()
+        .map(|request| request.into_iter().map(PendingFanOut::finish).collect())
+        .collect()
+}
+
+/// The outcomes of one queue's messages; `None` for a message whose sequence is known only
+/// once the batch's multi-row insert ran.
+type PendingSend = Vec<Option<SendOutcome>>;
+
+struct PendingFanOut {
+    guard: Option<PendingSend>,
+    sends: Vec<PendingSend>,
+}
+
+impl PendingFanOut {
+    fn finish(self) -> Result<FanOutOutcome> {
+        fn finish_send(send: PendingSend) -> Result<Vec<SendOutcome>> {
+            send.into_iter()
                 .map(|outcome| {
                     outcome.ok_or_else(|| Error::Corrupt("a send got no outcome".to_string()))
                 })
                 .collect()
+        }
+        Ok(FanOutOutcome {
+            guard: self.guard.map(finish_send).transpose()?,
+            sends: self
+                .sends
+                .into_iter()
+                .map(finish_send)
+                .collect::<Result<_>>()?,
         })
-        .collect()
+    }
+}
+
+/// Where one message's outcome goes in a batch's answer.
+#[derive(Clone, Copy)]
+struct Slot {
+    request: usize,
+    fan_out: usize,
+    /// `None` for the guard, else the index of the send.
+    part: Option<usize>,
+    message: usize,
+}
+
+impl Slot {
+    fn find(self, pending: &mut [Vec<PendingFanOut>]) -> Option<&mut Option<SendOutcome>> {
+        let fan_out = pending.get_mut(self.request)?.get_mut(self.fan_out)?;
+        let send = match self.part {
+            None => fan_out.guard.as_mut()?,
+            Some(part) => fan_out.sends.get_mut(part)?,
+        };
+        send.get_mut(self.message)
+    }
+}
+
+/// The state of one batch's sends while its requests are walked in order.
+struct BatchSend<'a> {
+    /// The queues of the batch that still exist (their rows are locked).
+    existing: &'a HashSet<QueueId>,
+    /// Messages without deduplication, inserted together at the end, and where each
+    /// one's outcome goes.
+    plain: Vec<(QueueId, &'a NewMessage)>,
+    plain_slots: Vec<Slot>,
+    /// Messages stored per queue, for the wake-ups.
+    woken: BTreeMap<QueueId, u64>,
+}
+
+impl<'a> BatchSend<'a> {
+    /// Sends one queue's messages with the semantics of `send_messages`; messages without
+    /// deduplication are only queued for the batch's insert (their outcome stays `None`).
+    async fn send<C: GenericClient>(
+        &mut self,
+        transaction: &C,
+        send: &'a QueueSend,
+        slot: Slot,
+    ) -> Result<PendingSend> {
+        let mut outcomes = Vec::with_capacity(send.messages.len());
+        for (message_index, message) in send.messages.iter().enumerate() {
+            if !self.existing.contains(&send.queue) {
+                // The queue is gone: acknowledged and dropped, as if sent just before the
+                // queue and its messages were deleted (the SQLite backend does the same).
+                outcomes.push(Some(SendOutcome {
+                    message_id: message.message_id.clone(),
+                    sequence: 0,
+                    duplicate: false,
+                }));
+            } else if let Some(dedup) = &message.deduplication {
+                let outcome =
+                    ops::send_deduplicated(transaction, send.queue, message, dedup).await?;
+                if !outcome.duplicate {
+                    *self.woken.entry(send.queue).or_default() += 1;
+                }
+                outcomes.push(Some(outcome));
+            } else {
+                self.plain.push((send.queue, message));
+                self.plain_slots.push(Slot {
+                    message: message_index,
+                    ..slot
+                });
+                *self.woken.entry(send.queue).or_default() += 1;
+                outcomes.push(None);
+            }
+        }
+        Ok(outcomes)
+    }
 }
 
 /// Reads the FIFO flag of those `queues` this node has not seen yet into `senders.kinds`

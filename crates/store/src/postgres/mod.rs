@@ -6,10 +6,10 @@
 //! - A pool of connections (deadpool) serves every operation. A connection that broke
 //!   (the database restarted) is dropped and replaced on the next checkout; while the
 //!   database is down, operations fail with [`Error::Unavailable`] after a bounded wait.
-//! - Sends and deletes go through group commit ([`batch`]): a few tasks turn all
-//!   concurrent sends of this node into one transaction with one multi-row `INSERT`, and
-//!   all concurrent deletes into one `DELETE`, so a busy node commits far less often than
-//!   it answers.
+//! - Sends (fan-outs included) and deletes go through group commit ([`batch`]): a few
+//!   tasks turn all concurrent sends of this node into one transaction with one multi-row
+//!   `INSERT`, and all concurrent deletes into one `DELETE`, so a busy node commits far
+//!   less often than it answers.
 //! - Claims of standard queues are one statement with `FOR UPDATE SKIP LOCKED`; FIFO
 //!   claims and sends lock their queue's row (see [`ops`] for the lock discipline).
 //! - Whatever may let a long poll on another node find messages (a send, a visibility
@@ -41,7 +41,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
 
-use self::batch::{DeleteRequest, SendRequest, Senders};
+use self::batch::{DeleteRequest, SendReply, SendRequest, Senders};
 use crate::model::*;
 use crate::queue_cache::{QueueCache, QueueChange};
 use crate::{Backend, Error, PostgresOptions, Result};
@@ -581,10 +581,18 @@ impl Backend for PostgresBackend {
     ) -> Result<Vec<SendOutcome>> {
         let (reply, answer) = oneshot::channel();
         self.sends
+            .send(SendRequest::messages(queue, messages, reply))
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn fan_out(&self, fan_outs: Vec<FanOut>) -> Result<Vec<FanOutOutcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.sends
             .send(SendRequest {
-                queue,
-                messages,
-                reply,
+                fan_outs,
+                reply: SendReply::FanOuts(reply),
             })
             .await
             .map_err(|_| Error::Closed)?;

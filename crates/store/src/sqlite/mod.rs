@@ -302,6 +302,10 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    async fn fan_out(&self, fan_outs: Vec<FanOut>) -> Result<Vec<FanOutOutcome>> {
+        self.write(|reply| WriteOp::FanOut(fan_outs, reply)).await
+    }
+
     async fn claim_messages(&self, request: ClaimRequest) -> Result<ClaimOutcome> {
         self.write(|reply| WriteOp::ClaimMessages(request, reply))
             .await

@@ -289,6 +289,34 @@ pub(crate) fn send_messages(
     Ok(outcomes)
 }
 
+/// Sends every fan-out in order, each queue through [`send_messages`]; the caller runs
+/// this inside one savepoint, so an error leaves none of it written.
+pub(crate) fn fan_out(
+    connection: &Connection,
+    fan_outs: Vec<FanOut>,
+) -> Result<Vec<FanOutOutcome>> {
+    let mut outcomes = Vec::with_capacity(fan_outs.len());
+    for fan_out in fan_outs {
+        let guard = match fan_out.guard {
+            Some(guard) => Some(send_messages(connection, guard.queue, guard.messages)?),
+            None => None,
+        };
+        let mut outcome = FanOutOutcome {
+            guard,
+            sends: Vec::new(),
+        };
+        if !outcome.guard_was_duplicate() {
+            outcome.sends = fan_out
+                .sends
+                .into_iter()
+                .map(|send| send_messages(connection, send.queue, send.messages))
+                .collect::<Result<_>>()?;
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
 /// The columns of a [`ClaimedMessage`], in the order [`claimed_message`] reads them.
 const CLAIMED_COLUMNS: &str = "seq, nonce, message_id, body, meta, sent_at, receive_count, \
      first_received_at, group_id, dedup_id, dead_letter_source_arn";

@@ -30,6 +30,8 @@ pub(crate) enum WriteOp {
     UpdateQueue(QueueId, QueueUpdate, Reply<Option<QueueRecord>>),
     DeleteQueue(QueueId, Millis, Reply<bool>),
     SendMessages(QueueId, Vec<NewMessage>, Reply<Vec<SendOutcome>>),
+    /// Several queues' sends in one savepoint: all of them or none.
+    FanOut(Vec<FanOut>, Reply<Vec<FanOutOutcome>>),
     ClaimMessages(ClaimRequest, Reply<ClaimOutcome>),
     DeleteMessages(QueueId, Vec<Receipt>, Reply<Vec<DeleteOutcome>>),
     ChangeVisibility(
@@ -199,6 +201,7 @@ fn fail(operation: WriteOp) -> Answer {
         WriteOp::UpdateQueue(_, _, reply) => answer(closed(), reply),
         WriteOp::DeleteQueue(_, _, reply) => answer(closed(), reply),
         WriteOp::SendMessages(_, _, reply) => answer(closed(), reply),
+        WriteOp::FanOut(_, reply) => answer(closed(), reply),
         WriteOp::ClaimMessages(_, reply) => answer(closed(), reply),
         WriteOp::DeleteMessages(_, _, reply) => answer(closed(), reply),
         WriteOp::ChangeVisibility(_, _, _, reply) => answer(closed(), reply),
@@ -247,6 +250,7 @@ fn run_one(
         WriteOp::SendMessages(queue, messages, reply) => {
             finish(ops::send_messages(connection, queue, messages), reply)
         }
+        WriteOp::FanOut(fan_outs, reply) => finish(ops::fan_out(connection, fan_outs), reply),
         WriteOp::ClaimMessages(request, reply) => {
             finish(ops::claim_messages(connection, request), reply)
         }
