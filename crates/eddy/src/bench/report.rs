@@ -79,7 +79,7 @@ pub struct Report {
     pub database: Option<DatabaseFigures>,
 }
 
-fn rate(count: u64, seconds: f64) -> f64 {
+pub(super) fn rate(count: u64, seconds: f64) -> f64 {
     if seconds > 0.0 {
         count as f64 / seconds
     } else {
@@ -87,7 +87,7 @@ fn rate(count: u64, seconds: f64) -> f64 {
     }
 }
 
-fn micros_per(duration: Duration, count: u64) -> Option<f64> {
+pub(super) fn micros_per(duration: Duration, count: u64) -> Option<f64> {
     (count > 0).then(|| duration.as_secs_f64() * 1e6 / count as f64)
 }
 
@@ -465,7 +465,7 @@ impl Report {
     }
 }
 
-fn truncate(text: &str, limit: usize) -> String {
+pub(super) fn truncate(text: &str, limit: usize) -> String {
     match text.char_indices().nth(limit) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),

@@ -222,7 +222,7 @@ impl WorkerStats {
     }
 }
 
-fn micros(duration: Duration) -> u64 {
+pub(super) fn micros(duration: Duration) -> u64 {
     u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
@@ -484,7 +484,7 @@ async fn open_queue(client: &SqsClient, name: &str, fifo: bool) -> anyhow::Resul
 }
 
 /// The body of message `sequence`: `<run id>:<sequence>:<send micros>:` padded with `x`.
-fn message_body(run_id: &str, sequence: u64, sent_micros: u64, size: usize) -> String {
+pub(super) fn message_body(run_id: &str, sequence: u64, sent_micros: u64, size: usize) -> String {
     let mut body = format!("{run_id}:{sequence}:{sent_micros}:");
     if body.len() < size {
         body.extend(std::iter::repeat_n('x', size - body.len()));
@@ -493,7 +493,7 @@ fn message_body(run_id: &str, sequence: u64, sent_micros: u64, size: usize) -> S
 }
 
 /// Parses a body made by [`message_body`] into (run id, sequence, send micros).
-fn parse_body(body: &str) -> Option<(&str, u64, u64)> {
+pub(super) fn parse_body(body: &str) -> Option<(&str, u64, u64)> {
     let mut parts = body.splitn(4, ':');
     let run_id = parts.next()?;
     let sequence = parts.next()?.parse().ok()?;
