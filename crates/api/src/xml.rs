@@ -94,6 +94,25 @@ impl XmlWriter {
     }
 }
 
+/// The query protocol's error document without SQS's `Detail` element (IAM, SNS):
+/// `Type`, `Code` and `Message`, then the request id.
+pub fn error_document(
+    namespace: &str,
+    error: &crate::error::WireError,
+    request_id: &str,
+) -> String {
+    let mut xml = XmlWriter::with_capacity(300 + error.message.len());
+    xml.open_with_namespace("ErrorResponse", namespace);
+    xml.open("Error");
+    xml.element("Type", error.fault());
+    xml.element("Code", error.query_code);
+    xml.element("Message", &error.message);
+    xml.close("Error");
+    xml.element("RequestId", request_id);
+    xml.close("ErrorResponse");
+    xml.finish()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

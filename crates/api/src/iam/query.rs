@@ -250,16 +250,7 @@ pub fn encode(action: ActionName, output: &Output, request_id: &str) -> String {
 
 /// IAM's error document: like SQS's, without the `Detail` element.
 pub fn error_body(error: &WireError, request_id: &str) -> String {
-    let mut xml = XmlWriter::with_capacity(300 + error.message.len());
-    xml.open_with_namespace("ErrorResponse", NAMESPACE);
-    xml.open("Error");
-    xml.element("Type", error.fault());
-    xml.element("Code", error.query_code);
-    xml.element("Message", &error.message);
-    xml.close("Error");
-    xml.element("RequestId", request_id);
-    xml.close("ErrorResponse");
-    xml.finish()
+    crate::xml::error_document(NAMESPACE, error, request_id)
 }
 
 #[cfg(test)]

@@ -360,16 +360,7 @@ fn write_result(xml: &mut XmlWriter, output: &Output) {
 
 /// SNS's error document: `Type`, `Code` and `Message`, then the request id.
 pub fn error_body(error: &WireError, request_id: &str) -> String {
-    let mut xml = XmlWriter::with_capacity(300 + error.message.len());
-    xml.open_with_namespace("ErrorResponse", NAMESPACE);
-    xml.open("Error");
-    xml.element("Type", error.fault());
-    xml.element("Code", error.query_code);
-    xml.element("Message", &error.message);
-    xml.close("Error");
-    xml.element("RequestId", request_id);
-    xml.close("ErrorResponse");
-    xml.finish()
+    crate::xml::error_document(NAMESPACE, error, request_id)
 }
 
 #[cfg(test)]
