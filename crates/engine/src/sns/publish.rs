@@ -50,6 +50,8 @@ struct PreparedPublish {
     per_protocol: BTreeMap<String, String>,
     subject: Option<String>,
     attributes: SnsMessageAttributes,
+    /// The attributes as envelopes show them (the same for every subscription).
+    envelope_attributes: envelope::EnvelopeAttributes,
     group_id: Option<String>,
     /// FIFO topics: the deduplication id (given, or the SHA-256 of the message).
     deduplication_id: Option<String>,
@@ -387,7 +389,7 @@ impl Engine {
         let record = &subscription.record;
         let subscription_arn = self.subscription_arn(&record.account, &record.topic, &record.id);
         let message = publish.message_for(&record.protocol);
-        let attributes = envelope::envelope_attributes(&publish.attributes);
+        let attributes = &publish.envelope_attributes;
         let unsubscribe_url = self.unsubscribe_url(&subscription_arn);
         let fifo = view.topic.fifo;
         match record.protocol.as_str() {
@@ -425,7 +427,7 @@ impl Engine {
                             .as_ref()
                             .map(|(v, s, c)| (v.as_str(), s.as_str(), c.as_str())),
                         unsubscribe_url: &unsubscribe_url,
-                        attributes: &attributes,
+                        attributes,
                     });
                     (body, MessageAttributes::new())
                 };
@@ -458,7 +460,7 @@ impl Engine {
                             .as_ref()
                             .map(|(v, s, c)| (v.as_str(), s.as_str(), c.as_str())),
                         unsubscribe_url: &unsubscribe_url,
-                        attributes: &attributes,
+                        attributes,
                     },
                     &subscription_arn,
                 );
@@ -710,6 +712,7 @@ fn prepare(view: &TopicView, entry: Entry) -> Result<PreparedPublish> {
         default_message,
         per_protocol,
         subject: entry.subject,
+        envelope_attributes: envelope::envelope_attributes(&entry.message_attributes),
         attributes: entry.message_attributes,
         group_id: entry.message_group_id,
         deduplication_id,
