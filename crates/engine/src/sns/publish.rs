@@ -302,14 +302,10 @@ impl Engine {
                         });
                     }
                     Ok(None) => {}
-                    Err(error) => {
-                        tracing::warn!(
-                            subscription = %subscription.record.id,
-                            topic = %topic_arn,
-                            %error,
-                            "SNS delivery could not be prepared; message not delivered to this subscription"
-                        );
-                    }
+                    // The store failed (or the signing key could not be read): fail the
+                    // whole publish, so the client retries it, rather than acknowledge a
+                    // message one subscription would never get.
+                    Err(error) => return Err(error),
                 }
             }
             let guard = guard_queue.map(|guard_queue| QueueSend {
