@@ -465,6 +465,7 @@ impl Engine {
                         let message = plain_delivery(&queue_record, body, now);
                         Ok(Some((queue_record.id, message, Wake::AsyncPoller(queue))))
                     }
+                    Err(error @ Error::Store(_)) => Err(error),
                     Err(error) => {
                         tracing::warn!(subscription = %subscription_arn, function = %record.endpoint, %error, "subscribed function cannot be invoked");
                         self.dead_letter_for(record, message.to_string(), now).await
