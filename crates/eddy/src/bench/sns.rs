@@ -18,8 +18,8 @@
 //! `eddy bench sqs`), so a delivery names the publish it came from even without its MessageId.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use super::client::{CallError, SnsClient, SqsClient};
 use super::process::{self, ProcessSample};
 use super::report::{micros_per, rate, truncate};
-use super::sqs::{ErrorTally, message_body, micros, parse_body};
+use super::sqs::{ErrorLog, ErrorTally, message_body, micros, parse_body};
 
 const DEFAULT_MESSAGES: u64 = 50_000;
 /// With only `--duration`, the publishers stop at this many messages at the latest.
@@ -91,29 +91,12 @@ pub struct SnsBenchArgs {
     pub json: bool,
 }
 
-/// Failed calls and broken deliveries, by kind, with the first example of each.
-#[derive(Default)]
-struct ErrorLog {
-    tallies: Mutex<BTreeMap<String, ErrorTally>>,
+/// Backing off after failed calls, for the SNS bench's loops.
+trait BackOff {
+    async fn on_call_error(&self, action: &str, error: &CallError);
 }
 
-impl ErrorLog {
-    fn record(&self, key: String, example: String) {
-        // A poisoned lock only means another task panicked mid-insert; the map is still usable.
-        let mut tallies = self
-            .tallies
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        tallies
-            .entry(key)
-            .or_insert(ErrorTally { count: 0, example })
-            .count += 1;
-    }
-
-    fn record_call(&self, action: &str, error: &CallError) {
-        self.record(format!("{action}: {}", error.key()), error.detail());
-    }
-
+impl BackOff for ErrorLog {
     /// Counts a failed call and backs off briefly, so a dead server is not hammered in a loop.
     async fn on_call_error(&self, action: &str, error: &CallError) {
         self.record_call(action, error);
@@ -122,13 +105,6 @@ impl ErrorLog {
             _ => Duration::from_millis(5),
         };
         tokio::time::sleep(pause).await;
-    }
-
-    fn snapshot(&self) -> BTreeMap<String, ErrorTally> {
-        self.tallies
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
     }
 }
 

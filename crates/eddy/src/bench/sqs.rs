@@ -118,6 +118,37 @@ pub struct ErrorTally {
     pub example: String,
 }
 
+/// Failed calls and broken deliveries, by kind, with the first example of each.
+#[derive(Default)]
+pub(super) struct ErrorLog {
+    tallies: Mutex<BTreeMap<String, ErrorTally>>,
+}
+
+impl ErrorLog {
+    pub(super) fn record(&self, key: String, example: String) {
+        // A poisoned lock only means another task panicked mid-insert; the map is still usable.
+        let mut tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tallies
+            .entry(key)
+            .or_insert(ErrorTally { count: 0, example })
+            .count += 1;
+    }
+
+    pub(super) fn record_call(&self, action: &str, error: &CallError) {
+        self.record(format!("{action}: {}", error.key()), error.detail());
+    }
+
+    pub(super) fn snapshot(&self) -> BTreeMap<String, ErrorTally> {
+        self.tallies
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
 /// State shared by all workers of one run. Counters are atomics; per-message flags are indexed by
 /// sequence number, so marking a message costs one atomic operation.
 struct Shared {
@@ -143,7 +174,7 @@ struct Shared {
     producers_done: AtomicBool,
     stop_consumers: AtomicBool,
     stop_progress: AtomicBool,
-    errors: Mutex<BTreeMap<String, ErrorTally>>,
+    errors: ErrorLog,
 }
 
 impl Shared {
@@ -152,19 +183,11 @@ impl Shared {
     }
 
     fn record_error(&self, key: String, example: String) {
-        // A poisoned lock only means another worker panicked mid-insert; the map is still usable.
-        let mut errors = self
-            .errors
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        errors
-            .entry(key)
-            .or_insert(ErrorTally { count: 0, example })
-            .count += 1;
+        self.errors.record(key, example);
     }
 
     fn record_call_error(&self, action: &str, error: &CallError) {
-        self.record_error(format!("{action}: {}", error.key()), error.detail());
+        self.errors.record_call(action, error);
     }
 
     fn acknowledge(&self, sequence: u64) {
@@ -300,7 +323,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
         producers_done: AtomicBool::new(false),
         stop_consumers: AtomicBool::new(false),
         stop_progress: AtomicBool::new(false),
-        errors: Mutex::new(BTreeMap::new()),
+        errors: ErrorLog::default(),
     });
     let plan = Arc::new(Plan {
         queue_url: queue_url.clone(),
@@ -398,11 +421,7 @@ pub async fn measure(args: SqsBenchArgs) -> anyhow::Result<Report> {
     }
 
     let integrity = count_integrity(&shared);
-    let errors = shared
-        .errors
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone();
+    let errors = shared.errors.snapshot();
     let report = Report {
         endpoints: args.endpoint.clone(),
         queue: queue_name,
