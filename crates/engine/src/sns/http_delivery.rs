@@ -71,6 +71,13 @@ const TAG_ACCOUNT: &str = "eddy:sns-account";
 const TAG_TOPIC: &str = "eddy:sns-topic";
 const TAG_ID: &str = "eddy:sns-subscription";
 
+/// The subscription a delivery queue serves (from the queue's tags).
+struct QueueOwner {
+    account: String,
+    topic: String,
+    id: String,
+}
+
 /// One POST of a delivery: what the endpoint did and what was sent.
 struct HttpAttempt {
     outcome: std::result::Result<u16, String>,
@@ -236,6 +243,26 @@ impl Engine {
     /// Serves one delivery queue until shutdown, or until the queue is gone.
     async fn poll_http_queue(self, queue: QueueRef) {
         let shutdown = self.shutdown_token().clone();
+        // The subscription a delivery queue serves never changes: read it once.
+        let owner = match self.list_queue_tags(&queue).await {
+            Ok(tags) => match (tags.get(TAG_ACCOUNT), tags.get(TAG_TOPIC), tags.get(TAG_ID)) {
+                (Some(account), Some(topic), Some(id)) => std::sync::Arc::new(QueueOwner {
+                    account: account.clone(),
+                    topic: topic.clone(),
+                    id: id.clone(),
+                }),
+                _ => {
+                    tracing::warn!(queue = %queue.name, "delivery queue without its subscription's tags; not polled");
+                    return;
+                }
+            },
+            Err(Error::QueueDoesNotExist) => return,
+            Err(error) => {
+                // The rescan starts it again.
+                tracing::warn!(queue = %queue.name, %error, "cannot read delivery queue");
+                return;
+            }
+        };
         let mut in_flight: JoinSet<()> = JoinSet::new();
         loop {
             while let Some(ended) = in_flight.try_join_next() {
@@ -271,8 +298,10 @@ impl Engine {
                     for message in messages {
                         let engine = self.clone();
                         let queue = queue.clone();
+                        let owner = owner.clone();
                         in_flight.spawn(async move {
-                            if let Err(error) = engine.deliver_http(&queue, &message).await {
+                            if let Err(error) = engine.deliver_http(&queue, &owner, &message).await
+                            {
                                 tracing::warn!(queue = %queue.name, %error, "HTTP delivery left for a later try");
                             }
                         });
@@ -293,18 +322,18 @@ impl Engine {
 
     /// One attempt at one message: POST it; on success delete it; on failure schedule the
     /// retry, or dead-letter it when the policy's retries are used up.
-    async fn deliver_http(&self, queue: &QueueRef, received: &ReceivedMessage) -> Result<()> {
+    async fn deliver_http(
+        &self,
+        queue: &QueueRef,
+        owner: &QueueOwner,
+        received: &ReceivedMessage,
+    ) -> Result<()> {
         let record: Option<HttpDeliveryRecord> = serde_json::from_str(&received.body).ok();
         let Some(record) = record else {
             tracing::warn!(queue = %queue.name, "unreadable HTTP delivery dropped");
             return self.delete_message(queue, &received.receipt_handle).await;
         };
-        let tags = self.list_queue_tags(queue).await?;
-        let (Some(account), Some(topic), Some(id)) =
-            (tags.get(TAG_ACCOUNT), tags.get(TAG_TOPIC), tags.get(TAG_ID))
-        else {
-            return self.delete_message(queue, &received.receipt_handle).await;
-        };
+        let (account, topic, id) = (&owner.account, &owner.topic, &owner.id);
         let Some(subscription) = self.load_subscription(account, topic, id).await? else {
             // Unsubscribed: nothing more goes to that endpoint.
             return self.delete_message(queue, &received.receipt_handle).await;
